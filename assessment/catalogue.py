@@ -1,0 +1,440 @@
+"""Load, validate and index the principles catalogue.
+
+The catalogue (`principles.yaml`) is data, not code: this module reads it with
+`yaml.safe_load` (duplicate keys refused), validates its shape with pydantic,
+checks its cross-references, and returns a frozen, fingerprinted `Catalogue`.
+Every problem is reported with its place in the file, so a bad catalogue is
+fixed from the message alone and never reaches the app.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "principles.yaml"
+
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]*$", max_length=64)]
+Text = Annotated[str, Field(min_length=1)]
+
+
+class CatalogueError(Exception):
+    """A catalogue that cannot be used; `problems` lists every reason with its place."""
+
+    def __init__(self, problems: list[str], source: str = "catalogue"):
+        self.problems = problems
+        self.source = source
+        super().__init__(f"{source}: " + "; ".join(problems))
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Mapping_(_Frozen):
+    """A correspondence between a question and a measure in another regime."""
+
+    framework: Text
+    ref: Text
+    note: str = ""
+
+
+class ScaleOption(_Frozen):
+    value: Annotated[str, Field(min_length=1, max_length=64)]
+    label: Text
+    description: str = ""
+    score: Annotated[float, Field(ge=0, le=1)] | None = None
+    na: bool = False
+    requires_rationale: bool = False
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _value_as_text(cls, value: Any) -> Any:
+        return (
+            str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+        )
+
+
+class Scale(_Frozen):
+    id: Identifier
+    title: Text
+    options: Annotated[tuple[ScaleOption, ...], Field(min_length=2)]
+
+    def option(self, value: str) -> ScaleOption | None:
+        """Return the option with this value, or None."""
+        return next((o for o in self.options if o.value == value), None)
+
+
+class ProfileOption(_Frozen):
+    value: Annotated[str, Field(min_length=1, max_length=64)]
+    label: Text
+
+
+class ProfileQuestion(_Frozen):
+    id: Identifier
+    text: Text
+    help: str = ""
+    type: Literal["boolean", "choice", "multi"]
+    options: tuple[ProfileOption, ...] = ()
+
+    def label_for(self, value: Any) -> str:
+        """Describe an answer to this profile question in words."""
+        if value is None or value == [] or value == "":
+            return "Not answered"
+        if self.type == "boolean":
+            return "Yes" if value else "No"
+        labels = {o.value: o.label for o in self.options}
+        if self.type == "multi":
+            return ", ".join(labels.get(v, str(v)) for v in value)
+        return labels.get(value, str(value))
+
+
+# A condition over service-profile answers. A mapping of profile id to the value
+# (or list of values, any of which matches) it must have; every entry must hold.
+# `any_of: [cond, cond]` holds when one of the nested conditions holds.
+Condition = dict[str, Any]
+
+
+class Question(_Frozen):
+    id: Identifier
+    text: Text
+    help: str = ""
+    type: Literal["scale", "choice", "multi", "number", "text"] = "scale"
+    scale: Identifier | None = None
+    options: tuple[ScaleOption, ...] = ()
+    weight: Annotated[float, Field(gt=0)] = 1.0
+    applies_if: Condition | None = None
+    evidence: str = ""
+    recommendation: str = ""
+    mappings: tuple[Mapping_, ...] = ()
+
+
+class Principle(_Frozen):
+    id: Identifier
+    title: Text
+    statement: Text
+    guidance: str = ""
+    weight: Annotated[float, Field(gt=0)] = 1.0
+    applies_if: Condition | None = None
+    scope_note: str = ""
+    questions: Annotated[tuple[Question, ...], Field(min_length=1)]
+
+
+class Theme(_Frozen):
+    id: Identifier
+    title: Text
+    principles: Annotated[tuple[Principle, ...], Field(min_length=1)]
+
+
+class Band(_Frozen):
+    min: Annotated[float, Field(ge=0, le=100)]
+    label: Text
+    colour: Literal["red", "amber", "green"] = "amber"
+
+
+class ScoringRules(_Frozen):
+    gap_threshold: Annotated[float, Field(gt=0, le=1)] = 0.75
+    bands: Annotated[tuple[Band, ...], Field(min_length=1)]
+
+
+class Source(_Frozen):
+    title: Text
+    publisher: str = ""
+    url: str = ""
+    date: str = ""
+
+
+class Meta(_Frozen):
+    id: Identifier
+    title: Text
+    version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
+    source: Source
+
+
+class CatalogueSpec(_Frozen):
+    catalogue: Meta
+    scales: Annotated[tuple[Scale, ...], Field(min_length=1)]
+    scoring: ScoringRules
+    profile: tuple[ProfileQuestion, ...] = ()
+    themes: Annotated[tuple[Theme, ...], Field(min_length=1)]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """A validated catalogue with lookups, its version and its fingerprint."""
+
+    spec: CatalogueSpec
+    fingerprint: str
+
+    @property
+    def version(self) -> str:
+        return self.spec.catalogue.version
+
+    @property
+    def title(self) -> str:
+        return self.spec.catalogue.title
+
+    @property
+    def themes(self) -> tuple[Theme, ...]:
+        return self.spec.themes
+
+    @property
+    def profile(self) -> tuple[ProfileQuestion, ...]:
+        return self.spec.profile
+
+    @property
+    def scoring(self) -> ScoringRules:
+        return self.spec.scoring
+
+    @cached_property
+    def principles(self) -> dict[str, Principle]:
+        return {p.id: p for t in self.spec.themes for p in t.principles}
+
+    @cached_property
+    def questions(self) -> dict[str, Question]:
+        return {q.id: q for p in self.principles.values() for q in p.questions}
+
+    @cached_property
+    def scales(self) -> dict[str, Scale]:
+        return {s.id: s for s in self.spec.scales}
+
+    @cached_property
+    def profile_questions(self) -> dict[str, ProfileQuestion]:
+        return {q.id: q for q in self.spec.profile}
+
+    @cached_property
+    def theme_of(self) -> dict[str, Theme]:
+        return {p.id: t for t in self.spec.themes for p in t.principles}
+
+    def options_for(self, question: Question) -> tuple[ScaleOption, ...]:
+        """Return the answer options of a question, from its scale or its own list."""
+        if question.scale:
+            return self.scales[question.scale].options
+        return question.options
+
+    def option_for(self, question: Question, value: str) -> ScaleOption | None:
+        """Return the option a stored answer value stands for, or None."""
+        return next((o for o in self.options_for(question) if o.value == value), None)
+
+    def band_for(self, score: float | None) -> Band | None:
+        """Return the maturity band for a 0-100 score (None for no score)."""
+        if score is None:
+            return None
+        eligible = [b for b in self.spec.scoring.bands if score >= b.min]
+        return max(eligible, key=lambda b: b.min) if eligible else None
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses duplicate mapping keys instead of keeping the last."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
+    seen: dict[Any, Any] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping",
+                node.start_mark,
+                f"found duplicate key {key!r}",
+                key_node.start_mark,
+            )
+        seen[key] = True
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    return f"YAML syntax: {where}{problem}"
+
+
+def parse_text(text: str | bytes) -> Any:
+    """Parse catalogue YAML safely, or raise CatalogueError naming the problem."""
+    if isinstance(text, bytes):
+        if b"\x00" in text:
+            raise CatalogueError(["not a text file (it contains NUL bytes)"])
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CatalogueError([f"not UTF-8 text (byte {exc.start})"]) from None
+    if not text.strip():
+        raise CatalogueError(["the file is empty"])
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise CatalogueError([_yaml_problem(exc)]) from None
+    except (RecursionError, ValueError, TypeError) as exc:
+        raise CatalogueError([f"YAML could not be read: {exc}"]) from None
+
+
+def _condition_problems(cond: Any, where: str, profile: dict[str, ProfileQuestion]) -> list[str]:
+    if not isinstance(cond, dict) or not cond:
+        return [f"{where}: must be a non-empty mapping of profile field to value"]
+    problems = []
+    for key, expected in cond.items():
+        if key == "any_of":
+            if not isinstance(expected, list) or not expected:
+                problems.append(f"{where}.any_of: must be a non-empty list of conditions")
+                continue
+            for i, sub in enumerate(expected):
+                problems += _condition_problems(sub, f"{where}.any_of[{i}]", profile)
+            continue
+        field = profile.get(key)
+        if field is None:
+            problems.append(f"{where}.{key}: unknown profile field {key!r}")
+            continue
+        values = expected if isinstance(expected, list) else [expected]
+        for value in values:
+            if field.type == "boolean" and not isinstance(value, bool):
+                problems.append(f"{where}.{key}: {field.id!r} is yes/no, got {value!r}")
+            elif field.type != "boolean" and value not in {o.value for o in field.options}:
+                problems.append(f"{where}.{key}: {value!r} is not an option of {field.id!r}")
+    return problems
+
+
+def _cross_reference_problems(spec: CatalogueSpec) -> list[str]:
+    problems: list[str] = []
+
+    def unique(ids: list[str], where: str) -> None:
+        seen: set[str] = set()
+        for i, ident in enumerate(ids):
+            if ident in seen:
+                problems.append(f"{where}[{i}].id: duplicate id {ident!r}")
+            seen.add(ident)
+
+    unique([s.id for s in spec.scales], "scales")
+    unique([p.id for p in spec.profile], "profile")
+    unique([t.id for t in spec.themes], "themes")
+    all_principles = [p for t in spec.themes for p in t.principles]
+    all_questions = [q for p in all_principles for q in p.questions]
+    seen_p: set[str] = set()
+    seen_q: set[str] = set()
+
+    for si, scale in enumerate(spec.scales):
+        unique([o.value for o in scale.options], f"scales[{si}].options")
+        if all(o.na or o.score is None for o in scale.options):
+            problems.append(f"scales[{si}]: needs at least one scored option")
+    for pi, field in enumerate(spec.profile):
+        if field.type != "boolean" and len(field.options) < 2:
+            problems.append(f"profile[{pi}].options: a {field.type} field needs two or more")
+        unique([o.value for o in field.options], f"profile[{pi}].options")
+
+    profile = {p.id: p for p in spec.profile}
+    scales = {s.id: s for s in spec.scales}
+    for ti, theme in enumerate(spec.themes):
+        for pi, principle in enumerate(theme.principles):
+            where = f"themes[{ti}].principles[{pi}]"
+            if principle.id in seen_p:
+                problems.append(f"{where}.id: duplicate principle id {principle.id!r}")
+            seen_p.add(principle.id)
+            if principle.applies_if is not None:
+                problems += _condition_problems(
+                    principle.applies_if, f"{where}.applies_if", profile
+                )
+            for qi, q in enumerate(principle.questions):
+                qwhere = f"{where}.questions[{qi}]"
+                if q.id in seen_q:
+                    problems.append(f"{qwhere}.id: duplicate question id {q.id!r}")
+                seen_q.add(q.id)
+                if q.applies_if is not None:
+                    problems += _condition_problems(q.applies_if, f"{qwhere}.applies_if", profile)
+                if q.type == "scale":
+                    if q.scale is None:
+                        problems.append(f"{qwhere}.scale: a scale question must name a scale")
+                    elif q.scale not in scales:
+                        problems.append(f"{qwhere}.scale: unknown scale {q.scale!r}")
+                elif q.type in ("choice", "multi"):
+                    if q.scale is not None and q.scale not in scales:
+                        problems.append(f"{qwhere}.scale: unknown scale {q.scale!r}")
+                    if q.scale is None and len(q.options) < 2:
+                        problems.append(f"{qwhere}.options: a {q.type} question needs options")
+                elif q.scale is not None:
+                    problems.append(f"{qwhere}.scale: a {q.type} question takes no scale")
+                unique([o.value for o in q.options], f"{qwhere}.options")
+    del all_questions
+    bands = [b.min for b in spec.scoring.bands]
+    if bands != sorted(bands) or len(set(bands)) != len(bands):
+        problems.append("scoring.bands: must be in rising order of min, without repeats")
+    if bands and bands[0] != 0:
+        problems.append("scoring.bands[0].min: the lowest band must start at 0")
+    return problems
+
+
+def _canonical(spec: CatalogueSpec) -> bytes:
+    return json.dumps(
+        spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode("utf-8")
+
+
+def build_catalogue(data: Any) -> Catalogue:
+    """Validate parsed catalogue data and return the frozen Catalogue."""
+    if not isinstance(data, Mapping):
+        kind = type(data).__name__ if data is not None else "nothing"
+        raise CatalogueError([f"(top level): must be a mapping of sections, got {kind}"])
+    try:
+        spec = CatalogueSpec.model_validate(data)
+    except ValidationError as exc:
+        raise CatalogueError(
+            [f"{_format_loc(e['loc'])}: {_clean_message(e)}" for e in exc.errors()]
+        ) from None
+    problems = _cross_reference_problems(spec)
+    if problems:
+        raise CatalogueError(problems)
+    return Catalogue(spec=spec, fingerprint=hashlib.sha256(_canonical(spec)).hexdigest())
+
+
+def _clean_message(error: Any) -> str:
+    message = error["msg"]
+    if error["type"] == "extra_forbidden":
+        return "unknown field"
+    if error["type"] == "string_pattern_mismatch":
+        value = error.get("input")
+        return (
+            f"{value!r} is not a valid value here ({re.sub(r'^String should', 'should', message)})"
+        )
+    return message
+
+
+def load_catalogue(path: str | Path = DEFAULT_PATH) -> Catalogue:
+    """Read, validate and index the catalogue at `path`."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CatalogueError([f"cannot read the file: {exc.strerror}"], source=str(path)) from None
+    try:
+        return build_catalogue(parse_text(raw))
+    except CatalogueError as exc:
+        raise CatalogueError(exc.problems, source=str(path)) from None
+
+
+def iter_questions(catalogue: Catalogue) -> Iterator[tuple[Theme, Principle, Question]]:
+    """Yield every question with its theme and principle, in catalogue order."""
+    for theme in catalogue.themes:
+        for principle in theme.principles:
+            for question in principle.questions:
+                yield theme, principle, question
