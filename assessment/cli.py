@@ -1,0 +1,117 @@
+"""Command-line tools: `flask demo`, `flask report`, `flask create-user`, `flask catalogue check`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import with_appcontext
+
+from assessment.catalogue import DEFAULT_PATH, CatalogueError, load_catalogue
+from assessment.extensions import current_catalogue, db
+from assessment.models import Assessment, Membership, Organisation, Role, User
+from reports import FORMATS, render
+
+
+@click.group("catalogue")
+def catalogue_cli() -> None:
+    """Work with the principles catalogue."""
+
+
+@catalogue_cli.command("check")
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def catalogue_check(path: Path | None) -> None:
+    """Validate a catalogue file: a one-line summary, or every problem and exit code 1."""
+    path = path or DEFAULT_PATH
+    try:
+        catalogue = load_catalogue(path)
+    except CatalogueError as exc:
+        click.echo(f"{path}: {len(exc.problems)} problem(s)", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(1)
+    except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback
+        click.echo(f"{path}: could not be checked: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(1)
+    click.echo(
+        f"{path}: OK, catalogue {catalogue.spec.catalogue.id} v{catalogue.version}: "
+        f"{len(catalogue.themes)} themes, {len(catalogue.principles)} principles, "
+        f"{len(catalogue.questions)} questions, {len(catalogue.profile)} profile questions, "
+        f"fingerprint {catalogue.fingerprint[:12]}"
+    )
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Seed a demo organisation, user and partly answered assessment (idempotent)."""
+    from assessment.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
+
+    assessment, created = seed_demo(current_catalogue())
+    db.session.commit()
+    click.echo(
+        ("Seeded" if created else "Demo already present:")
+        + f" assessment {assessment.id} of {assessment.service_name}."
+    )
+    click.echo(f"Log in at /auth/login as {DEMO_EMAIL} with password {DEMO_PASSWORD}")
+
+
+@click.command("report")
+@click.argument("assessment_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="pdf", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@with_appcontext
+def report_command(assessment_id: int, fmt: str, output: Path) -> None:
+    """Write the report of an assessment to a file."""
+    from assessment.snapshot import score_stored
+
+    assessment = db.session.get(Assessment, assessment_id)
+    if assessment is None:
+        raise click.ClickException(f"there is no assessment with id {assessment_id}")
+    catalogue = current_catalogue()
+    body = render(fmt, score_stored(assessment, catalogue), catalogue)
+    try:
+        output.write_bytes(body)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
+    click.echo(f"Wrote {output} ({len(body):,} bytes, {fmt}).")
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--organisation", required=True, help="Organisation name; created if new.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.ADMIN.value)
+@click.password_option()
+@with_appcontext
+def create_user_command(email: str, name: str, organisation: str, role: str, password: str) -> None:
+    """Create a user in an organisation (creating the organisation if it is new)."""
+    from assessment.forms import PASSWORD_MIN
+    from assessment.views.auth import find_user, normalise_email
+
+    if len(password) < PASSWORD_MIN:
+        raise click.ClickException(f"the password needs at least {PASSWORD_MIN} characters")
+    if "@" not in email:
+        raise click.ClickException(f"{email!r} is not an email address")
+    if find_user(email) is not None:
+        raise click.ClickException(f"a user with email {email} already exists")
+    org = db.session.scalars(
+        sa.select(Organisation).where(Organisation.name == organisation)
+    ).first()
+    if org is None:
+        org = Organisation(name=organisation)
+        db.session.add(org)
+    user = User(email=normalise_email(email), name=name)
+    user.set_password(password)
+    db.session.add_all([user, Membership(user=user, organisation=org, role=role)])
+    db.session.commit()
+    click.echo(f"Created {user.email} ({role}) in {org.name}.")
+
+
+def register(app: Flask) -> None:
+    """Attach the app's commands (`flask catalogue` comes in through an entry point)."""
+    for command in (demo_command, report_command, create_user_command):
+        app.cli.add_command(command)

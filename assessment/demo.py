@@ -1,0 +1,113 @@
+"""The demo organisation seeded by `flask demo` (and so by `make run`)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import sqlalchemy as sa
+
+from assessment import audit
+from assessment.applicability import question_applies
+from assessment.catalogue import Catalogue, iter_questions
+from assessment.extensions import db
+from assessment.models import Answer, Assessment, Membership, Organisation, Role, User
+
+DEMO_EMAIL = "demo@example.com"
+DEMO_PASSWORD = "demo-password-2026"
+DEMO_ORGANISATION = "Demo Social Ltd"
+DEMO_SERVICE = "Demo Social (app and web)"
+DEMO_PROFILE = {
+    "hosts_media": True,
+    "private_messaging": True,
+    "e2ee_messaging": False,
+    "livestreaming": False,
+    "search": True,
+    "under_18s": True,
+    "recommends_contacts": True,
+    "generative_images": False,
+    "mau_band": "1m_10m",
+    "regions": ["uk", "eu", "au"],
+}
+# Share of the applicable questions the demo answers, so the demo shows both
+# scores and the completion still to do.
+ANSWERED_SHARE = 0.7
+
+
+def _demo_pick(question_id: str, count: int) -> int:
+    """Pick a stable pseudo-random index for a question (the same on every seed)."""
+    return int(hashlib.sha256(question_id.encode()).hexdigest(), 16) % count
+
+
+def _demo_answer(catalogue: Catalogue, question) -> tuple[object, str] | None:
+    scored = [o for o in catalogue.options_for(question) if not o.na and not o.requires_rationale]
+    if question.type in ("scale", "choice") and scored:
+        option = scored[1 + _demo_pick(question.id, len(scored) - 1)]
+        return option.value, f"Demo answer: {option.label.lower()} across the app and web."
+    if question.type == "multi" and scored:
+        return [scored[_demo_pick(question.id, len(scored))].value], ""
+    if question.type == "number":
+        return 10 + _demo_pick(question.id, 90), "Demo figure for the last quarter."
+    if question.type == "text":
+        return "Demo answer: described in the internal policy handbook.", ""
+    return None
+
+
+def seed_demo(catalogue: Catalogue) -> tuple[Assessment, bool]:
+    """Create the demo organisation, user and partly answered assessment once.
+
+    Returns the demo assessment and whether it was created now. The caller commits.
+    """
+    user = db.session.scalars(sa.select(User).where(User.email == DEMO_EMAIL)).first()
+    if user is not None:
+        membership = user.memberships[0]
+        existing = db.session.scalars(
+            sa.select(Assessment)
+            .where(Assessment.organisation_id == membership.organisation_id)
+            .order_by(Assessment.id)
+        ).first()
+        if existing is not None:
+            return existing, False
+        organisation = membership.organisation
+    else:
+        organisation = Organisation(name=DEMO_ORGANISATION)
+        user = User(email=DEMO_EMAIL, name="Dana Demo")
+        user.set_password(DEMO_PASSWORD)
+        db.session.add_all(
+            [organisation, user, Membership(user=user, organisation=organisation, role=Role.ADMIN)]
+        )
+    assessment = Assessment(
+        organisation=organisation,
+        service_name=DEMO_SERVICE,
+        profile=dict(DEMO_PROFILE),
+        catalogue_version=catalogue.version,
+        catalogue_fingerprint=catalogue.fingerprint,
+        created_by=user,
+    )
+    db.session.add(assessment)
+    db.session.flush()
+    applicable = [
+        q for _, p, q in iter_questions(catalogue) if question_applies(p, q, assessment.profile)
+    ]
+    for question in applicable[: round(len(applicable) * ANSWERED_SHARE)]:
+        answer = _demo_answer(catalogue, question)
+        if answer is None:
+            continue
+        value, comment = answer
+        db.session.add(
+            Answer(
+                assessment=assessment,
+                question_id=question.id,
+                value=value,
+                comment=comment,
+                updated_by=user,
+            )
+        )
+    audit.record(
+        organisation_id=organisation.id,
+        assessment_id=assessment.id,
+        user_id=user.id,
+        action="create",
+        target="assessment",
+        new={"service": assessment.service_name, "seeded": "demo"},
+    )
+    return assessment, True

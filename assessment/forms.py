@@ -1,0 +1,249 @@
+"""Forms: fixed ones for accounts, and form classes built at run time from the catalogue.
+
+Built forms follow one pattern: a subclass defined inside a builder function,
+fields attached with `setattr`, the field type chosen from a mapping keyed on
+the question type, field names derived from stable question ids. Only the
+outer form is a `FlaskForm`, so each page carries one CSRF token.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DecimalField,
+    EmailField,
+    Form,
+    FormField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from assessment.catalogue import Catalogue, ProfileQuestion, Question
+
+COMMENT_MAX = 5000
+PASSWORD_MIN = 10
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices shown as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class RegisterForm(FlaskForm):
+    organisation = StringField("Organisation", validators=[DataRequired(), Length(max=200)])
+    name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
+    email = EmailField("Work email", validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), Length(min=PASSWORD_MIN, max=200)],
+        description=f"At least {PASSWORD_MIN} characters.",
+    )
+    confirm = PasswordField(
+        "Repeat the password",
+        validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")],
+    )
+    submit = SubmitField("Create the organisation")
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    submit = SubmitField("Log in")
+
+
+class ConfirmForm(FlaskForm):
+    """A form with nothing but its CSRF token, for POST-only buttons."""
+
+    submit = SubmitField("Confirm")
+
+
+def field_name(stable_id: str) -> str:
+    """Return the form field name for a stable catalogue id (`P1.3` -> `q_P1_3`)."""
+    return "q_" + re.sub(r"[^A-Za-z0-9]", "_", stable_id)
+
+
+# -- the service profile -------------------------------------------------------
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+def _boolean_profile_field(q: ProfileQuestion) -> Any:
+    return RadioField(q.text, choices=YES_NO, validators=[InputRequired("Answer yes or no.")])
+
+
+def _choice_profile_field(q: ProfileQuestion) -> Any:
+    choices = [(o.value, o.label) for o in q.options]
+    return RadioField(q.text, choices=choices, validators=[InputRequired("Choose one.")])
+
+
+def _multi_profile_field(q: ProfileQuestion) -> Any:
+    choices = [(o.value, o.label) for o in q.options]
+    return MultiCheckboxField(q.text, choices=choices, validators=[Optional()])
+
+
+PROFILE_FIELDS: dict[str, Callable[[ProfileQuestion], Any]] = {
+    "boolean": _boolean_profile_field,
+    "choice": _choice_profile_field,
+    "multi": _multi_profile_field,
+}
+
+
+def build_profile_form(catalogue: Catalogue, *, with_service_name: bool) -> type[FlaskForm]:
+    """Build the service-profile form from the catalogue's profile questions."""
+
+    class ProfileForm(FlaskForm):
+        pass
+
+    if with_service_name:
+        ProfileForm.service_name = StringField(
+            "Service name",
+            validators=[DataRequired(), Length(max=200)],
+            description="The product or service this assessment covers, e.g. 'Acme Chat'.",
+        )
+    for question in catalogue.profile:
+        field = PROFILE_FIELDS[question.type](question)
+        field.kwargs["description"] = question.help
+        setattr(ProfileForm, field_name(question.id), field)
+    ProfileForm.submit = SubmitField("Save the service profile")
+    return ProfileForm
+
+
+def profile_from_form(catalogue: Catalogue, form: FlaskForm) -> dict[str, Any]:
+    """Turn a validated profile form into the stored profile answers."""
+    profile: dict[str, Any] = {}
+    for question in catalogue.profile:
+        data = form[field_name(question.id)].data
+        if question.type == "boolean":
+            profile[question.id] = data == "yes"
+        elif question.type == "multi":
+            profile[question.id] = list(data or [])
+        else:
+            profile[question.id] = data
+    return profile
+
+
+def profile_form_data(catalogue: Catalogue, profile: dict[str, Any]) -> dict[str, Any]:
+    """Turn stored profile answers into form data for editing."""
+    data: dict[str, Any] = {}
+    for question in catalogue.profile:
+        value = profile.get(question.id)
+        if question.type == "boolean" and value is not None:
+            value = "yes" if value else "no"
+        data[field_name(question.id)] = value
+    return data
+
+
+# -- the questions of one principle --------------------------------------------
+
+
+def _option_field(catalogue: Catalogue, q: Question) -> Any:
+    choices = [(o.value, o.label) for o in catalogue.options_for(q)]
+    return RadioField("Answer", choices=choices, validators=[Optional()])
+
+
+def _multi_field(catalogue: Catalogue, q: Question) -> Any:
+    choices = [(o.value, o.label) for o in catalogue.options_for(q)]
+    return MultiCheckboxField("Answer", choices=choices, validators=[Optional()])
+
+
+def _number_field(catalogue: Catalogue, q: Question) -> Any:
+    return DecimalField(
+        "Answer",
+        places=None,
+        validators=[Optional(), NumberRange(min=0, message="Must be 0 or more.")],
+    )
+
+
+def _text_field(catalogue: Catalogue, q: Question) -> Any:
+    return TextAreaField("Answer", validators=[Optional(), Length(max=COMMENT_MAX)])
+
+
+QUESTION_FIELDS: dict[str, Callable[[Catalogue, Question], Any]] = {
+    "scale": _option_field,
+    "choice": _option_field,
+    "multi": _multi_field,
+    "number": _number_field,
+    "text": _text_field,
+}
+
+
+def build_question_form(catalogue: Catalogue, question: Question) -> type[Form]:
+    """Build the plain sub-form (answer, comment, base version) for one question."""
+
+    class QuestionForm(Form):
+        comment = TextAreaField(
+            "Comment",
+            validators=[Optional(), Length(max=COMMENT_MAX)],
+            description="Context, evidence references, and the rationale for an alternative measure.",
+        )
+        base_version = HiddenField(default="0")
+
+        def validate_comment(self, field: Any) -> None:
+            option = (
+                catalogue.option_for(question, str(self.answer.data))
+                if question.type in ("scale", "choice") and self.answer.data
+                else None
+            )
+            if option is not None and option.requires_rationale and not (field.data or "").strip():
+                raise ValidationError(
+                    f"'{option.label}' counts as met only with a rationale: explain it here."
+                )
+
+        def validate_base_version(self, field: Any) -> None:
+            if not (field.data or "0").isdigit():
+                raise ValidationError("The page was damaged; reload it and try again.")
+
+    QuestionForm.answer = QUESTION_FIELDS[question.type](catalogue, question)
+    return QuestionForm
+
+
+def build_principle_form(catalogue: Catalogue, questions: Iterable[Question]) -> type[FlaskForm]:
+    """Build the form for the applicable questions of one principle page."""
+
+    class PrincipleForm(FlaskForm):
+        pass
+
+    for question in questions:
+        setattr(
+            PrincipleForm,
+            field_name(question.id),
+            FormField(build_question_form(catalogue, question), label=question.text),
+        )
+    PrincipleForm.save = SubmitField("Save")
+    PrincipleForm.save_next = SubmitField("Save and go to the next principle")
+    return PrincipleForm
+
+
+def answer_from_field(question: Question, data: Any) -> Any:
+    """Turn a sub-form's answer data into the value stored for the question."""
+    if question.type == "multi":
+        return list(data) if data else None
+    if question.type == "number":
+        if data is None:
+            return None
+        return int(data) if data == int(data) else float(data)
+    if question.type == "text":
+        return data.strip() or None if data else None
+    return data or None

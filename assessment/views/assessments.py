@@ -1,0 +1,212 @@
+"""Assessments: list, create with a service profile, overview, one page per principle."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from assessment import audit
+from assessment.access import assessments_query, current_organisation_id, get_assessment_or_404
+from assessment.answers import AnswerChange, StaleSave, record_answers, record_profile
+from assessment.applicability import question_applies, scope_reason
+from assessment.extensions import current_catalogue, db
+from assessment.forms import (
+    answer_from_field,
+    build_principle_form,
+    build_profile_form,
+    field_name,
+    profile_form_data,
+    profile_from_form,
+)
+from assessment.models import Assessment, Status
+from assessment.snapshot import score_stored
+
+bp = Blueprint("assessments", __name__, url_prefix="/assessments")
+
+
+@bp.before_request
+@login_required
+def _members_only():
+    """Every page here needs a signed-in member of an organisation."""
+    current_organisation_id()
+
+
+def _refuse_if_locked(assessment: Assessment) -> None:
+    if assessment.status == Status.APPROVED:
+        abort(409, "This assessment is approved and locked: start the next cycle to change it.")
+
+
+@bp.get("/")
+def index():
+    """List the organisation's assessments with their overall score."""
+    catalogue = current_catalogue()
+    assessments = db.session.scalars(assessments_query().order_by(Assessment.id.desc())).all()
+    scored = {a.id: score_stored(a, catalogue) for a in assessments}
+    return render_template("assessments/index.html", assessments=assessments, scored=scored)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    """Create an assessment for a named service, starting with its service profile."""
+    catalogue = current_catalogue()
+    form = build_profile_form(catalogue, with_service_name=True)()
+    if form.validate_on_submit():
+        organisation_id = current_organisation_id()
+        assessment = Assessment(
+            organisation_id=organisation_id,
+            service_name=form.service_name.data.strip(),
+            profile=profile_from_form(catalogue, form),
+            catalogue_version=catalogue.version,
+            catalogue_fingerprint=catalogue.fingerprint,
+            created_by_id=current_user.id,
+        )
+        db.session.add(assessment)
+        db.session.flush()
+        audit.record(
+            organisation_id=organisation_id,
+            assessment_id=assessment.id,
+            user_id=current_user.id,
+            action="create",
+            target="assessment",
+            new={"service": assessment.service_name, "profile": assessment.profile},
+        )
+        db.session.commit()
+        flash(f"Assessment of {assessment.service_name} created.", "success")
+        return redirect(url_for("assessments.overview", assessment_id=assessment.id))
+    status = 422 if form.errors else 200
+    return render_template("assessments/new.html", form=form, catalogue=catalogue), status
+
+
+@bp.get("/<int:assessment_id>/")
+def overview(assessment_id: int):
+    """Show each principle's completion and score, and the downloads."""
+    assessment = get_assessment_or_404(assessment_id)
+    scored = score_stored(assessment, current_catalogue())
+    return render_template("assessments/overview.html", assessment=assessment, scored=scored)
+
+
+@bp.route("/<int:assessment_id>/profile", methods=["GET", "POST"])
+def profile(assessment_id: int):
+    """Edit the service profile that decides which questions apply."""
+    assessment = get_assessment_or_404(assessment_id)
+    catalogue = current_catalogue()
+    form_class = build_profile_form(catalogue, with_service_name=False)
+    if request.method == "POST":
+        _refuse_if_locked(assessment)
+        form = form_class()
+        if form.validate_on_submit():
+            if record_profile(assessment, current_user, profile_from_form(catalogue, form)):
+                db.session.commit()
+                flash("Service profile saved; the questions in scope are updated.", "success")
+            return redirect(url_for("assessments.overview", assessment_id=assessment.id))
+        status = 422
+    else:
+        form = form_class(data=profile_form_data(catalogue, assessment.profile or {}))
+        status = 200
+    return (
+        render_template("assessments/profile.html", assessment=assessment, form=form),
+        status,
+    )
+
+
+@bp.route("/<int:assessment_id>/principles/<principle_id>", methods=["GET", "POST"])
+def principle(assessment_id: int, principle_id: str):
+    """Answer one principle's questions; a page that fails validation saves nothing."""
+    assessment = get_assessment_or_404(assessment_id)
+    catalogue = current_catalogue()
+    the_principle = catalogue.principles.get(principle_id)
+    if the_principle is None:
+        abort(404)
+    profile = assessment.profile or {}
+    applicable = [q for q in the_principle.questions if question_applies(the_principle, q, profile)]
+    stored = assessment.answers_by_question()
+    form_class = build_principle_form(catalogue, applicable)
+    conflicts = []
+    status = 200
+
+    if request.method == "POST":
+        _refuse_if_locked(assessment)
+        form = form_class()
+        if form.validate_on_submit():
+            changes = []
+            for question in applicable:
+                sub = form[field_name(question.id)]
+                changes.append(
+                    AnswerChange(
+                        question_id=question.id,
+                        value=answer_from_field(question, sub.answer.data),
+                        comment=(sub.comment.data or "").strip(),
+                        base_version=int(sub.base_version.data or 0),
+                    )
+                )
+            try:
+                count = record_answers(assessment, current_user, changes)
+            except StaleSave as stale:
+                db.session.rollback()
+                conflicts = stale.conflicts
+                status = 409
+                flash(
+                    "Someone else changed answers on this page since you opened it. "
+                    "Nothing was saved: compare with their answers below, then save again.",
+                    "error",
+                )
+                stored = get_assessment_or_404(assessment_id).answers_by_question()
+                for question in applicable:
+                    current = stored.get(question.id)
+                    form[field_name(question.id)].base_version.data = str(
+                        current.version if current else 0
+                    )
+            else:
+                db.session.commit()
+                flash(f"Saved: {count} answer{'s' if count != 1 else ''} changed.", "success")
+                target = the_principle.id
+                if form.save_next.data:
+                    ids = list(catalogue.principles)
+                    position = ids.index(the_principle.id)
+                    if position + 1 < len(ids):
+                        target = ids[position + 1]
+                    else:
+                        return redirect(
+                            url_for("assessments.overview", assessment_id=assessment.id)
+                        )
+                return redirect(
+                    url_for(
+                        "assessments.principle", assessment_id=assessment.id, principle_id=target
+                    )
+                )
+        else:
+            status = 422
+            flash("Nothing was saved: correct the answers marked below.", "error")
+    else:
+        data = {}
+        for question in applicable:
+            answer = stored.get(question.id)
+            data[field_name(question.id)] = {
+                "answer": answer.value if answer else None,
+                "comment": answer.comment if answer else "",
+                "base_version": str(answer.version if answer else 0),
+            }
+        form = form_class(data=data)
+
+    scored = score_stored(assessment, catalogue)
+    return (
+        render_template(
+            "assessments/principle.html",
+            assessment=assessment,
+            principle=the_principle,
+            theme=catalogue.theme_of[the_principle.id],
+            result=scored.principle(the_principle.id),
+            questions=the_principle.questions,
+            applicable_ids={q.id for q in applicable},
+            reasons={
+                q.id: scope_reason(catalogue, the_principle, profile, q)
+                for q in the_principle.questions
+            },
+            form=form,
+            field_name=field_name,
+            conflicts={c.question_id: c for c in conflicts},
+            catalogue=catalogue,
+            principle_ids=list(catalogue.principles),
+        ),
+        status,
+    )

@@ -1,0 +1,108 @@
+"""Registering an organisation, logging in and out."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from assessment import audit
+from assessment.extensions import db, login_manager
+from assessment.forms import ConfirmForm, LoginForm, RegisterForm
+from assessment.models import Membership, Organisation, Role, User
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+# Checked against when the email is unknown, so a failed login takes as long
+# whether or not the account exists.
+_DUMMY = User(email="", name="", password_hash="")
+_DUMMY.set_password("not a real password")
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def normalise_email(email: str) -> str:
+    """Return the email as stored: trimmed and lower-cased."""
+    return email.strip().lower()
+
+
+def find_user(email: str) -> User | None:
+    """Return the user with this email, if any."""
+    return db.session.scalars(sa.select(User).where(User.email == normalise_email(email))).first()
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    """Create an organisation with its first user, who becomes its admin."""
+    form = RegisterForm()
+    if form.validate_on_submit():
+        if find_user(form.email.data) is not None:
+            form.email.errors.append("An account with this email already exists: log in instead.")
+        else:
+            organisation = Organisation(name=form.organisation.data.strip())
+            user = User(email=normalise_email(form.email.data), name=form.name.data.strip())
+            user.set_password(form.password.data)
+            db.session.add_all(
+                [
+                    organisation,
+                    user,
+                    Membership(user=user, organisation=organisation, role=Role.ADMIN),
+                ]
+            )
+            db.session.flush()
+            audit.record(
+                organisation_id=organisation.id,
+                user_id=user.id,
+                action="membership",
+                target=user.email,
+                new={"role": Role.ADMIN.value},
+            )
+            db.session.commit()
+            session.clear()
+            login_user(user)
+            session["organisation_id"] = organisation.id
+            flash(f"Welcome. {organisation.name} is set up and you are its admin.", "success")
+            return redirect(url_for("assessments.index"))
+    return render_template("auth/register.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Log in with email and password; a failure never says which one was wrong."""
+    if current_user.is_authenticated:
+        return redirect(url_for("assessments.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = find_user(form.email.data)
+        if user is not None and user.check_password(form.password.data):
+            session.clear()
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+        if user is None:
+            _DUMMY.check_password(form.password.data)
+        flash("Email or password is not right.", "error")
+        return render_template("auth/login.html", form=form), 401
+    return render_template("auth/login.html", form=form), 422 if form.errors else 200
+
+
+def _safe_next(target: str | None) -> str:
+    """Return a local redirect target, never another site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("assessments.index")
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+@login_required
+def logout():
+    """Log out on POST; GET shows a confirmation button (a link cannot log you out)."""
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        logout_user()
+        session.clear()
+        flash("You are logged out.", "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/logout.html", form=form)

@@ -1,0 +1,37 @@
+"""Error pages that say what happened, in the site's layout."""
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+
+MESSAGES = {
+    400: ("Bad request", "The request could not be understood."),
+    403: ("Not allowed", "You do not have permission to do that."),
+    404: ("Not found", "There is nothing here, or you do not have access to it."),
+    405: ("Not allowed", "That action is not available here."),
+    409: ("Locked", "This assessment is approved and can no longer be changed."),
+    413: ("Too large", "What you sent is larger than this site accepts."),
+    500: ("Something went wrong", "The error has been logged. Nothing you saved before was lost."),
+}
+
+
+def register(app: Flask) -> None:
+    """Render every known error status with the shared error page."""
+
+    def handler(error):
+        code = getattr(error, "code", 500) or 500
+        title, message = MESSAGES.get(code, MESSAGES[500])
+        if getattr(error, "description", None) and code in (400, 409, 413):
+            message = error.description
+        return render_template("errors/error.html", code=code, title=title, message=message), code
+
+    def csrf_handler(error):
+        message = (
+            "The form had expired or was not sent from this site. Reload the page and try again."
+        )
+        return render_template(
+            "errors/error.html", code=400, title="Form expired", message=message
+        ), 400
+
+    for code in MESSAGES:
+        app.register_error_handler(code, handler)
+    app.register_error_handler(CSRFError, csrf_handler)

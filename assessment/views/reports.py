@@ -1,0 +1,46 @@
+"""Report downloads: PDF, CSV and JSON of one assessment."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response
+from flask_login import login_required
+
+from assessment.access import get_assessment_or_404
+from assessment.extensions import current_catalogue
+from assessment.snapshot import score_stored
+from reports import render
+
+bp = Blueprint("reports", __name__, url_prefix="/assessments")
+
+MEDIA_TYPES = {
+    "pdf": "application/pdf",
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+}
+
+
+def download_name(service: str, assessment_id: int, fmt: str) -> str:
+    """Return a safe file name for a download."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", service).strip("-").lower() or "service"
+    return f"vp-assessment-{assessment_id}-{slug[:40]}.{fmt}"
+
+
+@bp.get("/<int:assessment_id>/report.<any(pdf, csv, json):fmt>")
+@login_required
+def download(assessment_id: int, fmt: str):
+    """Send the report of one assessment in the format asked for."""
+    assessment = get_assessment_or_404(assessment_id)
+    catalogue = current_catalogue()
+    body = render(fmt, score_stored(assessment, catalogue), catalogue)
+    name = download_name(assessment.service_name, assessment.id, fmt)
+    return Response(
+        body,
+        mimetype=MEDIA_TYPES[fmt],
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )
