@@ -26,6 +26,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -51,10 +52,16 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
 class RegisterForm(FlaskForm):
     organisation = StringField("Organisation", validators=[DataRequired(), Length(max=200)])
     name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
-    email = EmailField("Work email", validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(
+        "Work email", validators=[DataRequired(), Email(), Length(max=254)], filters=[_strip]
+    )
     password = PasswordField(
         "Password",
         validators=[DataRequired(), Length(min=PASSWORD_MIN, max=200)],
@@ -68,7 +75,7 @@ class RegisterForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)], filters=[_strip])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
     submit = SubmitField("Log in")
 
@@ -86,7 +93,7 @@ def field_name(stable_id: str) -> str:
 
 # -- the service profile -------------------------------------------------------
 
-YES_NO = [("yes", "Yes"), ("no", "No")]
+YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 
 
 def _boolean_profile_field(q: ProfileQuestion) -> Any:
@@ -94,12 +101,12 @@ def _boolean_profile_field(q: ProfileQuestion) -> Any:
 
 
 def _choice_profile_field(q: ProfileQuestion) -> Any:
-    choices = [(o.value, o.label) for o in q.options]
+    choices = [SelectChoice(o.value, o.label) for o in q.options]
     return RadioField(q.text, choices=choices, validators=[InputRequired("Choose one.")])
 
 
 def _multi_profile_field(q: ProfileQuestion) -> Any:
-    choices = [(o.value, o.label) for o in q.options]
+    choices = [SelectChoice(o.value, o.label) for o in q.options]
     return MultiCheckboxField(q.text, choices=choices, validators=[Optional()])
 
 
@@ -159,12 +166,12 @@ def profile_form_data(catalogue: Catalogue, profile: dict[str, Any]) -> dict[str
 
 
 def _option_field(catalogue: Catalogue, q: Question) -> Any:
-    choices = [(o.value, o.label) for o in catalogue.options_for(q)]
+    choices = [SelectChoice(o.value, o.label) for o in catalogue.options_for(q)]
     return RadioField("Answer", choices=choices, validators=[Optional()])
 
 
 def _multi_field(catalogue: Catalogue, q: Question) -> Any:
-    choices = [(o.value, o.label) for o in catalogue.options_for(q)]
+    choices = [SelectChoice(o.value, o.label) for o in catalogue.options_for(q)]
     return MultiCheckboxField("Answer", choices=choices, validators=[Optional()])
 
 
@@ -193,9 +200,10 @@ def build_question_form(catalogue: Catalogue, question: Question) -> type[Form]:
     """Build the plain sub-form (answer, comment, base version) for one question."""
 
     class QuestionForm(Form):
+        # No Optional() here: it would stop the chain before validate_comment runs.
         comment = TextAreaField(
             "Comment",
-            validators=[Optional(), Length(max=COMMENT_MAX)],
+            validators=[Length(max=COMMENT_MAX)],
             description="Context, evidence references, and the rationale for an alternative measure.",
         )
         base_version = HiddenField(default="0")

@@ -1,0 +1,62 @@
+"""Test data, made through the models (the same rows the app would write)."""
+
+from __future__ import annotations
+
+import itertools
+
+from assessment.extensions import current_catalogue, db
+from assessment.models import Answer, Assessment, Membership, Organisation, Role, User
+
+PASSWORD = "correct horse battery"
+_counter = itertools.count(1)
+
+FULL_PROFILE = {
+    "hosts_media": True,
+    "private_messaging": True,
+    "e2ee_messaging": False,
+    "livestreaming": True,
+    "search": True,
+    "under_18s": True,
+    "recommends_contacts": True,
+    "generative_images": False,
+    "mau_band": "1m_10m",
+    "regions": ["uk"],
+}
+
+
+def make_user(organisation: Organisation | None = None, role: Role = Role.ADMIN, **kw) -> User:
+    """Create a user (and an organisation unless one is given), flushed."""
+    n = next(_counter)
+    organisation = organisation or Organisation(name=kw.pop("organisation_name", f"Org {n}"))
+    user = User(email=kw.pop("email", f"user{n}@example.org"), name=kw.pop("name", f"User {n}"))
+    user.set_password(kw.pop("password", PASSWORD))
+    db.session.add_all(
+        [organisation, user, Membership(user=user, organisation=organisation, role=role)]
+    )
+    db.session.flush()
+    return user
+
+
+def make_assessment(user: User, profile: dict | None = None, **kw) -> Assessment:
+    """Create an assessment in the user's organisation, flushed."""
+    catalogue = current_catalogue()
+    assessment = Assessment(
+        organisation=user.memberships[0].organisation,
+        service_name=kw.pop("service_name", "Acme Chat"),
+        profile=dict(FULL_PROFILE if profile is None else profile),
+        catalogue_version=catalogue.version,
+        catalogue_fingerprint=catalogue.fingerprint,
+        created_by=user,
+        **kw,
+    )
+    db.session.add(assessment)
+    db.session.flush()
+    return assessment
+
+
+def make_answer(assessment: Assessment, question_id: str, value, comment: str = "") -> Answer:
+    """Store one answer, flushed."""
+    answer = Answer(assessment=assessment, question_id=question_id, value=value, comment=comment)
+    db.session.add(answer)
+    db.session.flush()
+    return answer
