@@ -8,7 +8,7 @@ organisation is a single filter that cannot be forgotten in a join.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -123,15 +123,37 @@ class Assessment(db.Model):
     previous_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("assessment.id", ondelete="SET NULL")
     )
+    review_comment: Mapped[str] = mapped_column(sa.Text, default="")
+    submitted_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+    submitted_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    approved_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+    approved_at: Mapped[datetime | None] = mapped_column(Timestamp)
     version_id: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version_id}
 
     organisation: Mapped[Organisation] = relationship(back_populates="assessments")
-    created_by: Mapped[User | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    previous: Mapped[Assessment | None] = relationship(remote_side=[id])
     answers: Mapped[list[Answer]] = relationship(
         back_populates="assessment", cascade="all, delete-orphan"
     )
+    assignments: Mapped[list[Assignment]] = relationship(
+        back_populates="assessment", cascade="all, delete-orphan"
+    )
+    evidence: Mapped[list[Evidence]] = relationship(
+        back_populates="assessment", cascade="all, delete-orphan", order_by="Evidence.id"
+    )
+
+    @property
+    def locked(self) -> bool:
+        return self.status == Status.APPROVED
 
     @property
     def status_label(self) -> str:
@@ -178,3 +200,90 @@ class AuditEvent(db.Model):
     new: Mapped[Any] = mapped_column(sa.JSON, nullable=True)
 
     user: Mapped[User | None] = relationship()
+
+
+class Assignment(db.Model):
+    """Who owns one principle of an assessment, and by when it is due."""
+
+    __table_args__ = (sa.UniqueConstraint("assessment_id", "principle_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("assessment.id", ondelete="CASCADE"), index=True
+    )
+    principle_id: Mapped[str] = mapped_column(sa.String(64))
+    owner_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    due_date: Mapped[date | None] = mapped_column(sa.Date)
+
+    assessment: Mapped[Assessment] = relationship(back_populates="assignments")
+    owner: Mapped[User | None] = relationship()
+
+
+class Invitation(db.Model):
+    """A single-use, expiring link to join an organisation; only its hash is stored."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    role: Mapped[str] = mapped_column(sa.String(20))
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(Timestamp)
+    used_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    used_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+
+    organisation: Mapped[Organisation] = relationship()
+
+
+class Evidence(db.Model):
+    """A link or an uploaded document backing one answer; file bytes live outside the web root."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    assessment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("assessment.id", ondelete="CASCADE"), index=True
+    )
+    question_id: Mapped[str] = mapped_column(sa.String(64))
+    kind: Mapped[str] = mapped_column(sa.String(10))  # "link" or "file"
+    title: Mapped[str] = mapped_column(sa.String(300), default="")
+    url: Mapped[str] = mapped_column(sa.String(2000), default="")
+    filename: Mapped[str] = mapped_column(sa.String(255), default="")
+    media_type: Mapped[str] = mapped_column(sa.String(100), default="")
+    size: Mapped[int] = mapped_column(default=0)
+    sha256: Mapped[str] = mapped_column(sa.String(64), default="")
+    storage_key: Mapped[str] = mapped_column(sa.String(100), default="")
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+    assessment: Mapped[Assessment] = relationship(back_populates="evidence")
+    uploaded_by: Mapped[User | None] = relationship()
+
+
+class IssuedReport(db.Model):
+    """The PDF of an approved assessment, rendered once and served byte for byte after."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("assessment.id", ondelete="CASCADE"), unique=True
+    )
+    fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    pdf: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class LoginFailure(db.Model):
+    """Recent failed logins per key (an email or an address), for throttling."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(300), index=True)
+    at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)
