@@ -104,6 +104,11 @@ class ProfileQuestion(_Frozen):
 Condition = dict[str, Any]
 
 
+# What a question asks about, in the shape shared by principles P1-P5:
+# detect or prevent, act under the terms of service, report to authorities.
+Facet = Literal["detect", "enforce", "report"]
+
+
 class Question(_Frozen):
     id: Identifier
     text: Text
@@ -116,12 +121,15 @@ class Question(_Frozen):
     evidence: str = ""
     recommendation: str = ""
     mappings: tuple[Mapping_, ...] = ()
+    facet: Facet | None = None
 
 
 class Principle(_Frozen):
     id: Identifier
     title: Text
     statement: Text
+    # False when the reference could not confirm the statement against the official text.
+    verified: bool = True
     guidance: str = ""
     weight: Annotated[float, Field(gt=0)] = 1.0
     applies_if: Condition | None = None
@@ -308,10 +316,14 @@ def _condition_problems(cond: Any, where: str, profile: dict[str, ProfileQuestio
             problems.append(f"{where}.{key}: unknown profile field {key!r}")
             continue
         values = expected if isinstance(expected, list) else [expected]
+        if not values:
+            problems.append(f"{where}.{key}: needs at least one value")
         for value in values:
             if field.type == "boolean" and not isinstance(value, bool):
                 problems.append(f"{where}.{key}: {field.id!r} is yes/no, got {value!r}")
-            elif field.type != "boolean" and value not in {o.value for o in field.options}:
+            elif field.type != "boolean" and (
+                not isinstance(value, str) or value not in {o.value for o in field.options}
+            ):
                 problems.append(f"{where}.{key}: {value!r} is not an option of {field.id!r}")
     return problems
 
