@@ -411,12 +411,29 @@ def build_catalogue(data: Any) -> Catalogue:
         spec = CatalogueSpec.model_validate(data)
     except ValidationError as exc:
         raise CatalogueError(
-            [f"{_format_loc(e['loc'])}: {_clean_message(e)}" for e in exc.errors()]
+            [f"{_format_loc(e['loc'])}: {_clean_message(e)}" for e in _root_errors(exc.errors())]
         ) from None
     problems = _cross_reference_problems(spec)
     if problems:
         raise CatalogueError(problems)
     return Catalogue(spec=spec, fingerprint=hashlib.sha256(_canonical(spec)).hexdigest())
+
+
+def _root_errors(errors: list[Any]) -> list[Any]:
+    """Drop "too short" errors on a list whose items failed: the item error is the cause.
+
+    Pydantic checks a tuple's minimum length after dropping the items that failed,
+    so one bad question also reports its principle list, theme list... as empty.
+    """
+
+    def explained(error: Any) -> bool:
+        loc = tuple(error["loc"])
+        return error["type"] == "too_short" and any(
+            len(other["loc"]) > len(loc) and tuple(other["loc"][: len(loc)]) == loc
+            for other in errors
+        )
+
+    return [e for e in errors if not explained(e)]
 
 
 def _clean_message(error: Any) -> str:
