@@ -104,6 +104,11 @@ class ProfileQuestion(_Frozen):
 Condition = dict[str, Any]
 
 
+# What a question asks about, in the shape shared by principles P1-P5:
+# detect or prevent, act under the terms of service, report to authorities.
+Facet = Literal["detect", "enforce", "report"]
+
+
 class Question(_Frozen):
     id: Identifier
     text: Text
@@ -116,12 +121,15 @@ class Question(_Frozen):
     evidence: str = ""
     recommendation: str = ""
     mappings: tuple[Mapping_, ...] = ()
+    facet: Facet | None = None
 
 
 class Principle(_Frozen):
     id: Identifier
     title: Text
     statement: Text
+    # False when the reference could not confirm the statement against the official text.
+    verified: bool = True
     guidance: str = ""
     weight: Annotated[float, Field(gt=0)] = 1.0
     applies_if: Condition | None = None
@@ -308,10 +316,14 @@ def _condition_problems(cond: Any, where: str, profile: dict[str, ProfileQuestio
             problems.append(f"{where}.{key}: unknown profile field {key!r}")
             continue
         values = expected if isinstance(expected, list) else [expected]
+        if not values:
+            problems.append(f"{where}.{key}: needs at least one value")
         for value in values:
             if field.type == "boolean" and not isinstance(value, bool):
                 problems.append(f"{where}.{key}: {field.id!r} is yes/no, got {value!r}")
-            elif field.type != "boolean" and value not in {o.value for o in field.options}:
+            elif field.type != "boolean" and (
+                not isinstance(value, str) or value not in {o.value for o in field.options}
+            ):
                 problems.append(f"{where}.{key}: {value!r} is not an option of {field.id!r}")
     return problems
 
@@ -399,12 +411,29 @@ def build_catalogue(data: Any) -> Catalogue:
         spec = CatalogueSpec.model_validate(data)
     except ValidationError as exc:
         raise CatalogueError(
-            [f"{_format_loc(e['loc'])}: {_clean_message(e)}" for e in exc.errors()]
+            [f"{_format_loc(e['loc'])}: {_clean_message(e)}" for e in _root_errors(exc.errors())]
         ) from None
     problems = _cross_reference_problems(spec)
     if problems:
         raise CatalogueError(problems)
     return Catalogue(spec=spec, fingerprint=hashlib.sha256(_canonical(spec)).hexdigest())
+
+
+def _root_errors(errors: list[Any]) -> list[Any]:
+    """Drop "too short" errors on a list whose items failed: the item error is the cause.
+
+    Pydantic checks a tuple's minimum length after dropping the items that failed,
+    so one bad question also reports its principle list, theme list... as empty.
+    """
+
+    def explained(error: Any) -> bool:
+        loc = tuple(error["loc"])
+        return error["type"] == "too_short" and any(
+            len(other["loc"]) > len(loc) and tuple(other["loc"][: len(loc)]) == loc
+            for other in errors
+        )
+
+    return [e for e in errors if not explained(e)]
 
 
 def _clean_message(error: Any) -> str:
