@@ -18,6 +18,11 @@ DEMO_ORGANISATION = "Demo Social Ltd"
 DEMO_SERVICE = "Demo Social (app and web)"
 DEMO_PROFILE = {
     "hosts_media": True,
+    "user_interaction": True,
+    "file_storage": False,
+    "groups_communities": True,
+    "gaming_virtual_worlds": False,
+    "anonymous_accounts": False,
     "private_messaging": True,
     "e2ee_messaging": False,
     "livestreaming": False,

@@ -12,6 +12,11 @@ _counter = itertools.count(1)
 
 FULL_PROFILE = {
     "hosts_media": True,
+    "user_interaction": True,
+    "file_storage": True,
+    "groups_communities": True,
+    "gaming_virtual_worlds": True,
+    "anonymous_accounts": True,
     "private_messaging": True,
     "e2ee_messaging": False,
     "livestreaming": True,
