@@ -34,9 +34,17 @@ def _score_text(score: float | None) -> str:
     return "n/a" if shown is None else str(shown)
 
 
+def _fit(label: str, max_chars: int) -> str:
+    """Shorten a label to fit its column; the full text is in the report's tables."""
+    label = " ".join(label.split())
+    return label if len(label) <= max_chars else label[: max_chars - 1].rstrip() + "\u2026"
+
+
 def bar_chart(items: Sequence[Item], *, width: int = 640, label_width: int = 260) -> str:
     """Draw horizontal 0-100 bars, one per item, with the score printed after each."""
     row, top, bar_h = 22, 18, 14
+    # DejaVu Sans at 11 units averages about 6.5 units a character.
+    max_chars = int((label_width - 10) / 6.5)
     plot = width - label_width - 40
     height = top + row * len(items) + 8
     parts = [
@@ -56,7 +64,7 @@ def bar_chart(items: Sequence[Item], *, width: int = 640, label_width: int = 260
         y = top + i * row
         parts.append(
             f'<text x="{label_width - 8}" y="{y + bar_h - 3}" text-anchor="end" '
-            f'fill="{INK}">{_text(label)}</text>'
+            f'fill="{INK}">{_text(_fit(label, max_chars))}</text>'
         )
         if score is None:
             parts.append(
@@ -121,9 +129,10 @@ def radar_chart(items: Sequence[Item], *, size: int = 360) -> str:
         f'stroke="{ACCENT}" stroke-width="1.5"/>'
     )
     for i, (label, score, colour) in enumerate(items):
-        px, py = point(i, score or 0)
-        fill = RAG_COLOURS.get(colour or "", NEUTRAL)
-        parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3.5" fill="{fill}"/>')
+        if score is not None:
+            px, py = point(i, score)
+            fill = RAG_COLOURS.get(colour or "", NEUTRAL)
+            parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3.5" fill="{fill}"/>')
         lx, ly = point(i, 100 + 20)
         anchor = "middle" if abs(lx - centre) < 8 else ("start" if lx > centre else "end")
         parts.append(
