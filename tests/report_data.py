@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from assessment.catalogue import Catalogue, iter_questions, load_catalogue
+from assessment.catalogue import Catalogue, build_catalogue, iter_questions, load_catalogue
 from assessment.scoring import AnswerInput, AssessmentInfo, ScoredAssessment, score_assessment
 
 ISSUED_AT = datetime(2024, 6, 3, 12, 0, tzinfo=UTC)
@@ -64,3 +64,22 @@ def sample_scored(
         profile=PROFILE,
     )
     return score_assessment(catalogue, info, sample_answers(catalogue, comments))
+
+
+def expanded_catalogue(per_principle: int = 6) -> Catalogue:
+    """Return the catalogue grown to several questions a principle, some mapped or unscored."""
+    data = load_catalogue().spec.model_dump(mode="json")
+    for theme in data["themes"]:
+        for principle in theme["principles"]:
+            first = principle["questions"][0]
+            extra = []
+            for n in range(2, per_principle + 1):
+                question = dict(first, id=f"{principle['id']}.{n}", text=f"{first['text']} ({n})")
+                question["mappings"] = [
+                    {"framework": "DTSP Safe Framework", "ref": f"Practice {n}", "note": ""}
+                ]
+                if n == per_principle:
+                    question.update(type="text", scale=None, recommendation="")
+                extra.append(question)
+            principle["questions"] = [first, *extra]
+    return build_catalogue(data)

@@ -3,6 +3,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from datetime import datetime
 
 import pytest
@@ -13,7 +14,7 @@ from reports import fetcher as fetcher_module
 from reports.export import to_json
 from reports.fetcher import ASSETS_DIR, AssetFetcher, AssetFetchRefused, asset_path
 from reports.pdf import ATTACHMENT_NAME, BASE_URL, render_html, render_pdf
-from tests.report_data import ISSUED_AT, sample_scored
+from tests.report_data import ISSUED_AT, expanded_catalogue, sample_scored
 
 HOSTILE = {
     "P1.1": "Checked by <script>alert(1)</script> the team",
@@ -274,3 +275,19 @@ def test_issued_at_defaults_to_now(catalogue):
     scored = sample_scored("approved", catalogue=catalogue)
     html = render_html(scored, catalogue)
     assert str(datetime.now().year) in html
+
+
+def test_a_larger_catalogue_renders_every_question_and_mapping():
+    catalogue = expanded_catalogue(per_principle=6)
+    scored = sample_scored("in_review", catalogue=catalogue)
+    reader = PdfReader(io.BytesIO(render_pdf(scored, catalogue, issued_at=ISSUED_AT)))
+    text = pdf_text(reader)
+    for question in scored.questions:
+        assert f"{question.id}. " in text
+    assert "DTSP Safe Framework" in text and "Practice 6" in text
+    assert f"Page {len(reader.pages)} of {len(reader.pages)}" in text
+
+
+def test_importing_reports_pulls_in_neither_flask_nor_a_database():
+    code = "import sys, reports; assert not {'flask', 'sqlalchemy'} & set(sys.modules), sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
