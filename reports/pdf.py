@@ -9,6 +9,7 @@ CLI and batch jobs. The PDF is PDF/A-3b with the JSON export embedded as
 from __future__ import annotations
 
 import re
+import threading
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -31,6 +32,11 @@ BASE_URL = ASSETS_DIR.as_uri() + "/"
 PDF_VARIANT = "pdf/a-3b"
 ATTACHMENT_NAME = "assessment.json"
 TOP_ACTIONS = 5
+
+# WeasyPrint does not promise that one FontConfiguration can serve two
+# renders at once, and the shared one is what makes rendering fast; so
+# renders in one process take turns (issued PDFs are stored, not re-rendered).
+_RENDER_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=1)
@@ -112,7 +118,6 @@ def render_pdf(
 ) -> bytes:
     """Render the assessment report as PDF/A-3b bytes with the JSON export attached."""
     issued_at = issued_at or datetime.now(UTC)
-    css, font_config = _stylesheet()
     fetcher = AssetFetcher()
     html = HTML(
         string=render_html(scored, catalogue, issued_at=issued_at),
@@ -129,9 +134,11 @@ def render_pdf(
         modified=issued_at,
         relationship="Data",
     )
-    return html.write_pdf(
-        stylesheets=[css],
-        font_config=font_config,
-        pdf_variant=PDF_VARIANT,
-        attachments=[attachment],
-    )
+    with _RENDER_LOCK:
+        css, font_config = _stylesheet()
+        return html.write_pdf(
+            stylesheets=[css],
+            font_config=font_config,
+            pdf_variant=PDF_VARIANT,
+            attachments=[attachment],
+        )
