@@ -1,0 +1,144 @@
+"""Render a scored assessment as a PDF report with WeasyPrint.
+
+The HTML comes from `templates/report/` through a plain, autoescaping Jinja
+environment (no Flask), so the same function serves the web download, the
+CLI and batch jobs. The PDF is PDF/A-3b with the JSON export embedded as
+`assessment.json`, which lets a reader recover the data from the document.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+from weasyprint import CSS, HTML, Attachment
+from weasyprint.text.fonts import FontConfiguration
+
+from assessment.catalogue import Catalogue, Mapping_
+from assessment.scoring import ScoredAssessment
+from reports.charts import bar_chart, radar_chart
+from reports.export import to_json
+from reports.fetcher import ASSETS_DIR, AssetFetcher
+
+TEMPLATES_DIR = ASSETS_DIR.parent / "templates"
+STYLESHEET = ASSETS_DIR / "report.css"
+# The trailing slash makes relative URLs (fonts/...) resolve inside reports/.
+BASE_URL = ASSETS_DIR.as_uri() + "/"
+PDF_VARIANT = "pdf/a-3b"
+ATTACHMENT_NAME = "assessment.json"
+TOP_ACTIONS = 5
+
+# WeasyPrint does not promise that one FontConfiguration can serve two
+# renders at once, and the shared one is what makes rendering fast; so
+# renders in one process take turns (issued PDFs are stored, not re-rendered).
+_RENDER_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=StrictUndefined,  # a typo in a template fails loudly, not as blank text
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@lru_cache(maxsize=1)
+def _stylesheet() -> tuple[CSS, FontConfiguration]:
+    # Parsing the CSS registers the @font-face fonts in this FontConfiguration,
+    # so both are built once and reused together for every report.
+    font_config = FontConfiguration()
+    css = CSS(
+        filename=STYLESHEET,
+        base_url=BASE_URL,
+        url_fetcher=AssetFetcher(),
+        font_config=font_config,
+    )
+    return css, font_config
+
+
+def _method_items(method: str) -> list[str]:
+    """Split the numbered METHOD text into one string per numbered step."""
+    steps = re.split(r"(?m)^\s*\d+\.\s+", method)
+    return [" ".join(step.split()) for step in steps if step.strip()]
+
+
+def _na_line(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if reason.lower().startswith("not applicable"):
+        return reason
+    return f"Not applicable: {reason or 'no reason recorded.'}"
+
+
+def _mappings(catalogue: Catalogue) -> list[tuple[str, Mapping_]]:
+    return [(q.id, m) for q in catalogue.questions.values() for m in q.mappings]
+
+
+def render_html(
+    scored: ScoredAssessment, catalogue: Catalogue, *, issued_at: datetime | None = None
+) -> str:
+    """Return the report as HTML, the input WeasyPrint lays out."""
+    issued_at = issued_at or datetime.now(UTC)
+    status = scored.info.status
+    principle_items = [(f"{p.id} {p.title}", p.score, p.band_colour) for p in scored.principles]
+    theme_items = [(t.id, t.score, t.band_colour) for t in scored.themes]
+    context: dict[str, Any] = {
+        "scored": scored,
+        "title": f"{scored.info.organisation}: {scored.info.service} - self-assessment report",
+        "issued_at": issued_at,
+        "is_draft": status != "approved",
+        "status_label": status.replace("_", " ").capitalize(),
+        "short_fingerprint": scored.catalogue_fingerprint[:12],
+        "top_gaps": scored.gaps[:TOP_ACTIONS],
+        "principle_titles": {p.id: p.title for p in scored.principles},
+        # Charts escape their own labels; Markup stops Jinja escaping the SVG tags.
+        "principle_chart": Markup(bar_chart(principle_items)),
+        "theme_chart": Markup(radar_chart(theme_items)),
+        "method_items": _method_items(scored.method),
+        "na_line": _na_line,
+        "bands": catalogue.scoring.bands,
+        "scales": catalogue.spec.scales,
+        "mappings": _mappings(catalogue),
+        "catalogue_mismatch": catalogue.fingerprint != scored.catalogue_fingerprint,
+        "catalogue_version": catalogue.version,
+        "catalogue_fingerprint": catalogue.fingerprint[:12],
+    }
+    return _environment().get_template("report/report.html").render(context)
+
+
+def render_pdf(
+    scored: ScoredAssessment, catalogue: Catalogue, *, issued_at: datetime | None = None
+) -> bytes:
+    """Render the assessment report as PDF/A-3b bytes with the JSON export attached."""
+    issued_at = issued_at or datetime.now(UTC)
+    fetcher = AssetFetcher()
+    html = HTML(
+        string=render_html(scored, catalogue, issued_at=issued_at),
+        base_url=BASE_URL,
+        url_fetcher=fetcher,
+    )
+    attachment = Attachment(
+        string=to_json(scored),
+        base_url=BASE_URL,
+        url_fetcher=fetcher,
+        name=ATTACHMENT_NAME,
+        description="The scored assessment as JSON (reports/assessment.schema.json)",
+        created=issued_at,
+        modified=issued_at,
+        relationship="Data",
+    )
+    with _RENDER_LOCK:
+        css, font_config = _stylesheet()
+        return html.write_pdf(
+            stylesheets=[css],
+            font_config=font_config,
+            pdf_variant=PDF_VARIANT,
+            attachments=[attachment],
+        )
