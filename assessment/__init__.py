@@ -1,94 +1,20 @@
-"""The Voluntary Principles self-assessment web app."""
+"""The Voluntary Principles self-assessment web app.
+
+The factory is imported on first use so that the pure domain modules
+(`assessment.catalogue`, `assessment.scoring`) load without Flask, and the
+reports package can use them in a batch job.
+"""
 
 from __future__ import annotations
 
-import os
-import secrets
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
-from assessment.catalogue import DEFAULT_PATH, CatalogueError, load_catalogue
-from assessment.db import database_url
-from assessment.extensions import csrf, db, login_manager, migrate
-
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: defaults, then environment or test config, then named steps."""
-    app = Flask(__name__, template_folder="../templates", instance_relative_config=True)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    app.config.from_mapping(
-        CATALOGUE_PATH=str(DEFAULT_PATH),
-        SQLALCHEMY_DATABASE_URI=database_url(os.environ.get("DATABASE_URL"), app.instance_path),
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        WTF_CSRF_TIME_LIMIT=None,
-        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
-    )
-    if test_config is None:
-        app.config.from_prefixed_env()
-        app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _instance_secret(app)
-    else:
-        app.config.from_mapping(test_config)
+    """Build the app (see `assessment.factory.create_app`)."""
+    from assessment.factory import create_app as build
 
-    load_app_catalogue(app)
-    register_extensions(app)
-    register_blueprints(app)
-    register_errorhandlers(app)
-    register_commands(app)
-    return app
-
-
-def _instance_secret(app: Flask) -> str:
-    """Read the secret key from `instance/`, generating it on first start."""
-    path = Path(app.instance_path) / "secret_key"
-    if not path.exists():
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_hex(32))
-    return path.read_text().strip()
-
-
-def load_app_catalogue(app: Flask) -> None:
-    """Load the catalogue, refusing to start with a broken one and saying why."""
-    try:
-        app.extensions["catalogue"] = load_catalogue(app.config["CATALOGUE_PATH"])
-    except CatalogueError as exc:
-        lines = "\n  ".join(exc.problems)
-        raise RuntimeError(
-            f"The catalogue {exc.source} is broken; the app will not start.\n  {lines}\n"
-            f"Run `flask catalogue check {exc.source}` after fixing it."
-        ) from None
-
-
-def register_extensions(app: Flask) -> None:
-    from assessment import db as _db_events  # noqa: F401 - registers the SQLite pragmas
-
-    db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
-    csrf.init_app(app)
-    login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please log in to see this page."
-    login_manager.login_message_category = "info"
-
-
-def register_blueprints(app: Flask) -> None:
-    from assessment.views import assessments, auth, catalogue, main, reports
-
-    for module in (main, auth, assessments, catalogue, reports):
-        app.register_blueprint(module.bp)
-
-
-def register_errorhandlers(app: Flask) -> None:
-    from assessment.views.errors import register
-
-    register(app)
-
-
-def register_commands(app: Flask) -> None:
-    from assessment.cli import register
-
-    register(app)
+    return build(test_config)

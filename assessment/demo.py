@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import math
 
 import sqlalchemy as sa
 
 from assessment import audit
 from assessment.applicability import question_applies
-from assessment.catalogue import Catalogue, iter_questions
+from assessment.catalogue import Catalogue
 from assessment.extensions import db
 from assessment.models import Answer, Assessment, Membership, Organisation, Role, User
 
@@ -90,10 +91,14 @@ def seed_demo(catalogue: Catalogue) -> tuple[Assessment, bool]:
     )
     db.session.add(assessment)
     db.session.flush()
-    applicable = [
-        q for _, p, q in iter_questions(catalogue) if question_applies(p, q, assessment.profile)
-    ]
-    for question in applicable[: round(len(applicable) * ANSWERED_SHARE)]:
+    to_answer = []
+    for theme in catalogue.themes:
+        for principle in theme.principles:
+            applicable = [
+                q for q in principle.questions if question_applies(principle, q, assessment.profile)
+            ]
+            to_answer += applicable[: math.ceil(len(applicable) * ANSWERED_SHARE)]
+    for question in to_answer:
         answer = _demo_answer(catalogue, question)
         if answer is None:
             continue

@@ -27,9 +27,11 @@ The method, as printed in the report appendix:
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -40,11 +42,33 @@ METHOD = __doc__.split("The method, as printed in the report appendix:", 1)[1].s
 
 
 @dataclass(frozen=True)
+class EvidenceItem:
+    """A link or document backing an answer: listed in reports, never embedded."""
+
+    kind: str  # "link" or "file"
+    title: str
+    url: str = ""
+    filename: str = ""
+    media_type: str = ""
+    size: int = 0
+    sha256: str = ""
+
+
+@dataclass(frozen=True)
 class AnswerInput:
     """One stored answer, as scoring needs it."""
 
     value: Any = None
     comment: str = ""
+    evidence: tuple[EvidenceItem, ...] = ()
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Who owns a principle and by when it is due."""
+
+    owner: str = ""
+    due_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +82,10 @@ class AssessmentInfo:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     profile: Mapping[str, Any] = field(default_factory=dict)
+    assignments: Mapping[str, Assignment] = field(default_factory=dict)
+    approved_at: datetime | None = None
+    approved_by: str = ""
+    review_comment: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,6 +117,7 @@ class QuestionResult:
     evidence_prompt: str
     recommendation: str
     note: str = ""  # e.g. an alternative measure given without a rationale
+    evidence: tuple[EvidenceItem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,6 +130,8 @@ class Gap:
     score: float  # 0-100
     priority: float
     answered: bool
+    owner: str = ""
+    due_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -119,10 +150,38 @@ class PrincipleResult:
     answered_count: int
     applicable_count: int
     questions: tuple[QuestionResult, ...]
+    owner: str = ""
+    due_date: date | None = None
 
     @property
     def display_score(self) -> int | None:
         return round_half_up(self.score)
+
+
+@dataclass(frozen=True)
+class TrendRow:
+    """One principle's score now against the previous approved assessment."""
+
+    principle_id: str
+    title: str
+    previous: float | None
+    current: float | None
+
+    @property
+    def change(self) -> int | None:
+        if self.previous is None or self.current is None:
+            return None
+        return round_half_up(self.current) - round_half_up(self.previous)
+
+
+@dataclass(frozen=True)
+class Trend:
+    """The comparison with the same service's previous approved assessment."""
+
+    previous_assessment_id: int | None
+    previous_approved_at: datetime | None
+    previous_score: float | None
+    rows: tuple[TrendRow, ...]
 
 
 @dataclass(frozen=True)
@@ -158,6 +217,8 @@ class ScoredAssessment:
     band_colour: str | None
     completion: float
     gaps: tuple[Gap, ...]
+    fingerprint: str = ""
+    trend: Trend | None = None
     method: str = METHOD
 
     @property
@@ -250,6 +311,7 @@ def _score_principle(
     principle: Principle,
     profile: Mapping[str, Any],
     answers: Mapping[str, AnswerInput],
+    assignment: Assignment,
 ) -> PrincipleResult:
     threshold = catalogue.scoring.gap_threshold
     results = []
@@ -289,6 +351,7 @@ def _score_principle(
                 evidence_prompt=question.evidence,
                 recommendation=question.recommendation,
                 note=note,
+                evidence=answer.evidence,
             )
         )
     applicable_results = [r for r in results if r.applicable]
@@ -311,6 +374,8 @@ def _score_principle(
         answered_count=answered_count,
         applicable_count=len(applicable_results),
         questions=tuple(results),
+        owner=assignment.owner,
+        due_date=assignment.due_date,
     )
 
 
@@ -320,17 +385,61 @@ def _completion(principles: list[PrincipleResult]) -> float:
     return answered / applicable if applicable else 1.0
 
 
+def assessment_fingerprint(
+    catalogue_fingerprint: str, profile: Mapping[str, Any], answers: Mapping[str, AnswerInput]
+) -> str:
+    """Return the sha256 of the canonical answers, profile and catalogue fingerprint.
+
+    Two assessments with the same fingerprint said the same things against the
+    same catalogue; the issued PDF prints it so a reader can check the copy.
+    """
+    canonical = {
+        "catalogue": catalogue_fingerprint,
+        "profile": dict(profile),
+        "answers": {
+            qid: {
+                "value": a.value,
+                "comment": a.comment,
+                "evidence": sorted(
+                    [e.kind, e.title, e.url, e.filename, e.sha256] for e in a.evidence
+                ),
+            }
+            for qid, a in answers.items()
+            if a.value is not None or a.comment or a.evidence
+        },
+    }
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def compare(current: ScoredAssessment, previous: ScoredAssessment) -> Trend:
+    """Compare two scored assessments principle by principle."""
+    before = {p.id: p.score for p in previous.principles}
+    return Trend(
+        previous_assessment_id=previous.info.assessment_id,
+        previous_approved_at=previous.info.approved_at,
+        previous_score=previous.score,
+        rows=tuple(TrendRow(p.id, p.title, before.get(p.id), p.score) for p in current.principles),
+    )
+
+
 def score_assessment(
     catalogue: Catalogue,
     info: AssessmentInfo,
     answers: Mapping[str, AnswerInput],
+    previous: ScoredAssessment | None = None,
 ) -> ScoredAssessment:
-    """Score one assessment against its catalogue."""
+    """Score one assessment against its catalogue (and compare it with a previous one)."""
     profile = info.profile
     themes = []
     all_principles: list[PrincipleResult] = []
     for theme in catalogue.themes:
-        principles = [_score_principle(catalogue, p, profile, answers) for p in theme.principles]
+        principles = [
+            _score_principle(
+                catalogue, p, profile, answers, info.assignments.get(p.id) or Assignment()
+            )
+            for p in theme.principles
+        ]
         all_principles += principles
         score = _weighted_mean([(p.weight, p.score) for p in principles if p.score is not None])
         band, colour = _band(catalogue, score)
@@ -359,6 +468,8 @@ def score_assessment(
                 score=q.score or 0.0,
                 priority=q.priority,
                 answered=q.answered,
+                owner=p.owner,
+                due_date=p.due_date,
             )
             for p in all_principles
             for q in p.questions
@@ -367,7 +478,7 @@ def score_assessment(
         key=lambda g: (-g.priority, order[g.question_id]),
     )
     meta = catalogue.spec.catalogue
-    return ScoredAssessment(
+    scored = ScoredAssessment(
         info=info,
         catalogue_id=meta.id,
         catalogue_title=meta.title,
@@ -385,4 +496,8 @@ def score_assessment(
         band_colour=colour,
         completion=_completion(all_principles),
         gaps=tuple(gaps),
+        fingerprint=assessment_fingerprint(catalogue.fingerprint, profile, answers),
     )
+    if previous is not None:
+        scored = replace(scored, trend=compare(scored, previous))
+    return scored

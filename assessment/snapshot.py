@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
+import sqlalchemy as sa
+
 from assessment.catalogue import Catalogue
-from assessment.models import Assessment
-from assessment.scoring import AnswerInput, AssessmentInfo, ScoredAssessment, score_assessment
+from assessment.extensions import db
+from assessment.models import Assessment, Status
+from assessment.scoring import (
+    AnswerInput,
+    AssessmentInfo,
+    Assignment,
+    EvidenceItem,
+    ScoredAssessment,
+    score_assessment,
+)
 
 
 def assessment_info(assessment: Assessment) -> AssessmentInfo:
@@ -17,13 +29,67 @@ def assessment_info(assessment: Assessment) -> AssessmentInfo:
         created_at=assessment.created_at,
         updated_at=assessment.updated_at,
         profile=dict(assessment.profile or {}),
+        assignments={
+            a.principle_id: Assignment(owner=a.owner.name if a.owner else "", due_date=a.due_date)
+            for a in assessment.assignments
+        },
+        approved_at=assessment.approved_at,
+        approved_by=assessment.approved_by.name if assessment.approved_by else "",
+        review_comment=assessment.review_comment or "",
     )
 
 
-def score_stored(assessment: Assessment, catalogue: Catalogue) -> ScoredAssessment:
-    """Score a stored assessment against the catalogue."""
+def answer_inputs(assessment: Assessment) -> dict[str, AnswerInput]:
+    """Return the stored answers, with their evidence, as scoring inputs."""
+    evidence: dict[str, list[EvidenceItem]] = defaultdict(list)
+    for item in assessment.evidence:
+        evidence[item.question_id].append(
+            EvidenceItem(
+                kind=item.kind,
+                title=item.title,
+                url=item.url,
+                filename=item.filename,
+                media_type=item.media_type,
+                size=item.size,
+                sha256=item.sha256,
+            )
+        )
     answers = {
-        a.question_id: AnswerInput(value=a.value, comment=a.comment or "")
+        a.question_id: AnswerInput(
+            value=a.value, comment=a.comment or "", evidence=tuple(evidence.pop(a.question_id, ()))
+        )
         for a in assessment.answers
     }
-    return score_assessment(catalogue, assessment_info(assessment), answers)
+    for question_id, items in evidence.items():
+        answers[question_id] = AnswerInput(evidence=tuple(items))
+    return answers
+
+
+def previous_approved(assessment: Assessment) -> Assessment | None:
+    """Return the same service's latest approved assessment before this one, if any."""
+    if assessment.previous is not None and assessment.previous.status == Status.APPROVED:
+        return assessment.previous
+    return db.session.scalars(
+        sa.select(Assessment)
+        .where(
+            Assessment.organisation_id == assessment.organisation_id,
+            Assessment.service_name == assessment.service_name,
+            Assessment.status == Status.APPROVED,
+            Assessment.id < assessment.id,
+        )
+        .order_by(Assessment.id.desc())
+    ).first()
+
+
+def score_stored(
+    assessment: Assessment, catalogue: Catalogue, *, with_trend: bool = True
+) -> ScoredAssessment:
+    """Score a stored assessment, with the trend against the previous approved one."""
+    previous = None
+    if with_trend:
+        earlier = previous_approved(assessment)
+        if earlier is not None:
+            previous = score_stored(earlier, catalogue, with_trend=False)
+    return score_assessment(
+        catalogue, assessment_info(assessment), answer_inputs(assessment), previous=previous
+    )
