@@ -6,12 +6,54 @@ existence of another organisation's assessment is never revealed.
 
 from __future__ import annotations
 
+import enum
+
 import sqlalchemy as sa
 from flask import abort, session
 from flask_login import current_user
 
 from assessment.extensions import db
-from assessment.models import Assessment, Membership
+from assessment.models import Assessment, Membership, Role
+
+
+class Permission(enum.StrEnum):
+    VIEW = "view"  # read assessments, history, evidence; download reports
+    ANSWER = "answer"  # create assessments; edit answers, comments, profile, evidence; submit
+    REVIEW = "review"  # request changes, approve
+    ASSIGN = "assign"  # set the owner and due date of principles
+    MANAGE = "manage"  # invite, change and remove members
+
+
+ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.RESPONDENT: frozenset({Permission.VIEW, Permission.ANSWER}),
+    Role.REVIEWER: frozenset({Permission.VIEW, Permission.REVIEW, Permission.ASSIGN}),
+    Role.VIEWER: frozenset({Permission.VIEW}),
+}
+
+
+def can(permission: Permission) -> bool:
+    """Return whether the signed-in user's role in the current organisation allows this."""
+    membership = current_membership()
+    return membership is not None and permission in ROLE_PERMISSIONS.get(membership.role, ())
+
+
+def require(permission: Permission) -> Membership:
+    """Return the current membership, or refuse with 403 when the role does not allow it."""
+    membership = current_membership()
+    if membership is None or permission not in ROLE_PERMISSIONS.get(membership.role, ()):
+        abort(403)
+    return membership
+
+
+def refuse_if_locked(assessment: Assessment) -> None:
+    """Answer 409 for any change to an approved (locked) assessment."""
+    if assessment.locked:
+        abort(
+            409,
+            "This assessment is approved and locked, so it cannot be changed. "
+            "Start the next cycle to work on a new draft with these answers carried forward.",
+        )
 
 
 def current_membership() -> Membership | None:

@@ -124,6 +124,7 @@ class Assessment(db.Model):
         sa.ForeignKey("assessment.id", ondelete="SET NULL")
     )
     review_comment: Mapped[str] = mapped_column(sa.Text, default="")
+    public_narrative: Mapped[str] = mapped_column(sa.Text, default="")
     submitted_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("user.id", ondelete="SET NULL")
     )

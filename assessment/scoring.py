@@ -72,6 +72,18 @@ class Assignment:
 
 
 @dataclass(frozen=True)
+class AuditEntry:
+    """One change in the audit trail, as the JSON export and history pages show it."""
+
+    at: datetime
+    who: str
+    action: str
+    target: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
 class AssessmentInfo:
     """What the report says about the assessment besides its answers."""
 
@@ -86,6 +98,9 @@ class AssessmentInfo:
     approved_at: datetime | None = None
     approved_by: str = ""
     review_comment: str = ""
+    public_narrative: str = ""
+    previous_assessment_id: int | None = None
+    audit: tuple[AuditEntry, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,12 @@ import sqlalchemy as sa
 
 from assessment.catalogue import Catalogue
 from assessment.extensions import db
-from assessment.models import Assessment, Status
+from assessment.models import Assessment, AuditEvent, Status
 from assessment.scoring import (
     AnswerInput,
     AssessmentInfo,
     Assignment,
+    AuditEntry,
     EvidenceItem,
     ScoredAssessment,
     score_assessment,
@@ -36,6 +37,29 @@ def assessment_info(assessment: Assessment) -> AssessmentInfo:
         approved_at=assessment.approved_at,
         approved_by=assessment.approved_by.name if assessment.approved_by else "",
         review_comment=assessment.review_comment or "",
+        public_narrative=assessment.public_narrative or "",
+        previous_assessment_id=assessment.previous_id,
+        audit=audit_trail(assessment),
+    )
+
+
+def audit_trail(assessment: Assessment) -> tuple[AuditEntry, ...]:
+    """Return the assessment's audit events, oldest first."""
+    events = db.session.scalars(
+        sa.select(AuditEvent)
+        .where(AuditEvent.assessment_id == assessment.id)
+        .order_by(AuditEvent.at, AuditEvent.id)
+    )
+    return tuple(
+        AuditEntry(
+            at=e.at,
+            who=e.user.name if e.user else "(removed user)",
+            action=e.action,
+            target=e.target,
+            old=e.old,
+            new=e.new,
+        )
+        for e in events
     )
 
 

@@ -6,7 +6,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from assessment import audit
-from assessment.access import assessments_query, current_organisation_id, get_assessment_or_404
+from assessment.access import (
+    assessments_query,
+    current_organisation_id,
+    get_assessment_or_404,
+    refuse_if_locked,
+)
 from assessment.answers import AnswerChange, StaleSave, record_answers, record_profile
 from assessment.applicability import question_applies, scope_reason
 from assessment.extensions import current_catalogue, db
@@ -18,7 +23,7 @@ from assessment.forms import (
     profile_form_data,
     profile_from_form,
 )
-from assessment.models import Assessment, Status
+from assessment.models import Assessment
 from assessment.snapshot import score_stored
 
 bp = Blueprint("assessments", __name__, url_prefix="/assessments")
@@ -29,11 +34,6 @@ bp = Blueprint("assessments", __name__, url_prefix="/assessments")
 def _members_only():
     """Every page here needs a signed-in member of an organisation."""
     current_organisation_id()
-
-
-def _refuse_if_locked(assessment: Assessment) -> None:
-    if assessment.status == Status.APPROVED:
-        abort(409, "This assessment is approved and locked: start the next cycle to change it.")
 
 
 @bp.get("/")
@@ -92,7 +92,7 @@ def profile(assessment_id: int):
     catalogue = current_catalogue()
     form_class = build_profile_form(catalogue, with_service_name=False)
     if request.method == "POST":
-        _refuse_if_locked(assessment)
+        refuse_if_locked(assessment)
         form = form_class()
         if form.validate_on_submit():
             if record_profile(assessment, current_user, profile_from_form(catalogue, form)):
@@ -125,7 +125,7 @@ def principle(assessment_id: int, principle_id: str):
     status = 200
 
     if request.method == "POST":
-        _refuse_if_locked(assessment)
+        refuse_if_locked(assessment)
         form = form_class()
         if form.validate_on_submit():
             changes = []

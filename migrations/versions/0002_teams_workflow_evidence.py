@@ -103,6 +103,7 @@ def upgrade():
 
     with op.batch_alter_table('assessment', schema=None) as batch_op:
         batch_op.add_column(sa.Column('review_comment', sa.Text(), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('public_narrative', sa.Text(), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('submitted_by_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('approved_by_id', sa.Integer(), nullable=True))
@@ -122,6 +123,7 @@ def downgrade():
         batch_op.drop_column('approved_by_id')
         batch_op.drop_column('submitted_at')
         batch_op.drop_column('submitted_by_id')
+        batch_op.drop_column('public_narrative')
         batch_op.drop_column('review_comment')
 
     with op.batch_alter_table('issued_report', schema=None) as batch_op:
