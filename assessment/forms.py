@@ -14,6 +14,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    DateField,
     DecimalField,
     EmailField,
     Form,
@@ -21,6 +22,7 @@ from wtforms import (
     HiddenField,
     PasswordField,
     RadioField,
+    SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
@@ -255,3 +257,75 @@ def answer_from_field(question: Question, data: Any) -> Any:
     if question.type == "text":
         return data.strip() or None if data else None
     return data or None
+
+
+# -- review, assignment, members ------------------------------------------------
+
+
+class RequestChangesForm(FlaskForm):
+    comment = TextAreaField(
+        "What needs to change",
+        validators=[DataRequired("Say what needs to change."), Length(max=COMMENT_MAX)],
+    )
+    submit = SubmitField("Request changes")
+
+
+def build_assignment_form(
+    principles: Iterable[tuple[str, str]], members: Iterable[tuple[int, str]]
+) -> type[FlaskForm]:
+    """Build the owner-and-due-date form, one group per principle."""
+    choices = [SelectChoice("0", "Nobody")] + [SelectChoice(str(i), n) for i, n in members]
+
+    class PrincipleAssignment(Form):
+        owner = SelectField("Owner", choices=choices, default="0")
+        due_date = DateField("Due date", validators=[Optional()])
+
+    class AssignmentForm(FlaskForm):
+        pass
+
+    for principle_id, title in principles:
+        setattr(
+            AssignmentForm,
+            field_name(principle_id),
+            FormField(PrincipleAssignment, label=f"{principle_id} · {title}"),
+        )
+    AssignmentForm.submit = SubmitField("Save owners and due dates")
+    return AssignmentForm
+
+
+ROLE_CHOICES = [
+    SelectChoice("respondent", "Respondent: answers questions"),
+    SelectChoice("reviewer", "Reviewer: reviews, requests changes, approves"),
+    SelectChoice("viewer", "Viewer: reads and downloads reports"),
+    SelectChoice("admin", "Admin: everything, including members"),
+]
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(
+        "Email (optional, for your own records)",
+        validators=[Optional(), Email(), Length(max=254)],
+        filters=[_strip],
+    )
+    role = SelectField("Role", choices=ROLE_CHOICES, default="respondent")
+    submit = SubmitField("Create an invitation link")
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES)
+    submit = SubmitField("Change role")
+
+
+class AcceptInviteForm(FlaskForm):
+    """Join with a new account; a signed-in user only needs the button."""
+
+    name = StringField("Your name", validators=[Optional(), Length(max=200)])
+    email = EmailField(
+        "Work email", validators=[Optional(), Email(), Length(max=254)], filters=[_strip]
+    )
+    password = PasswordField(
+        "Password",
+        validators=[Optional(), Length(min=PASSWORD_MIN, max=200)],
+        description=f"At least {PASSWORD_MIN} characters.",
+    )
+    submit = SubmitField("Join the organisation")

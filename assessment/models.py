@@ -239,6 +239,7 @@ class Invitation(db.Model):
     used_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
 
     organisation: Mapped[Organisation] = relationship()
+    used_by: Mapped[User | None] = relationship(foreign_keys=[used_by_id])
 
 
 class Evidence(db.Model):

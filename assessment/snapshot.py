@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from assessment.catalogue import Catalogue
 from assessment.extensions import db
-from assessment.models import Assessment, AuditEvent, Status
+from assessment.models import Assessment, AuditEvent, IssuedReport, Status
 from assessment.scoring import (
     AnswerInput,
     AssessmentInfo,
@@ -117,3 +117,10 @@ def score_stored(
     return score_assessment(
         catalogue, assessment_info(assessment), answer_inputs(assessment), previous=previous
     )
+
+
+def issued_report(assessment: Assessment) -> IssuedReport | None:
+    """Return the PDF issued when the assessment was approved, if there is one."""
+    return db.session.scalars(
+        sa.select(IssuedReport).where(IssuedReport.assessment_id == assessment.id)
+    ).first()

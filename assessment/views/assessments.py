@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from assessment import audit
 from assessment.access import (
+    Permission,
     assessments_query,
+    can,
     current_organisation_id,
     get_assessment_or_404,
     refuse_if_locked,
+    require,
 )
 from assessment.answers import AnswerChange, StaleSave, record_answers, record_profile
 from assessment.applicability import question_applies, scope_reason
 from assessment.extensions import current_catalogue, db
 from assessment.forms import (
+    ConfirmForm,
+    RequestChangesForm,
     answer_from_field,
     build_principle_form,
     build_profile_form,
@@ -23,7 +31,7 @@ from assessment.forms import (
     profile_form_data,
     profile_from_form,
 )
-from assessment.models import Assessment
+from assessment.models import Assessment, Assignment, Status
 from assessment.snapshot import score_stored
 
 bp = Blueprint("assessments", __name__, url_prefix="/assessments")
@@ -32,8 +40,8 @@ bp = Blueprint("assessments", __name__, url_prefix="/assessments")
 @bp.before_request
 @login_required
 def _members_only():
-    """Every page here needs a signed-in member of an organisation."""
-    current_organisation_id()
+    """Every page here needs a signed-in member who may at least read."""
+    require(Permission.VIEW)
 
 
 @bp.get("/")
@@ -41,13 +49,32 @@ def index():
     """List the organisation's assessments with their overall score."""
     catalogue = current_catalogue()
     assessments = db.session.scalars(assessments_query().order_by(Assessment.id.desc())).all()
-    scored = {a.id: score_stored(a, catalogue) for a in assessments}
-    return render_template("assessments/index.html", assessments=assessments, scored=scored)
+    scored = {a.id: score_stored(a, catalogue, with_trend=False) for a in assessments}
+    mine = db.session.scalars(
+        sa.select(Assignment)
+        .join(Assessment)
+        .where(
+            Assessment.organisation_id == current_organisation_id(),
+            Assessment.status != Status.APPROVED,
+            Assignment.owner_id == current_user.id,
+        )
+        .order_by(Assignment.due_date.is_(None), Assignment.due_date, Assignment.id)
+    ).all()
+    return render_template(
+        "assessments/index.html",
+        assessments=assessments,
+        scored=scored,
+        mine=mine,
+        catalogue=catalogue,
+        today=date.today(),
+        can_answer=can(Permission.ANSWER),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
     """Create an assessment for a named service, starting with its service profile."""
+    require(Permission.ANSWER)
     catalogue = current_catalogue()
     form = build_profile_form(catalogue, with_service_name=True)()
     if form.validate_on_submit():
@@ -82,7 +109,16 @@ def overview(assessment_id: int):
     """Show each principle's completion and score, and the downloads."""
     assessment = get_assessment_or_404(assessment_id)
     scored = score_stored(assessment, current_catalogue())
-    return render_template("assessments/overview.html", assessment=assessment, scored=scored)
+    return render_template(
+        "assessments/overview.html",
+        assessment=assessment,
+        scored=scored,
+        confirm=ConfirmForm(),
+        changes_form=RequestChangesForm(),
+        can_answer=can(Permission.ANSWER),
+        can_review=can(Permission.REVIEW),
+        can_assign=can(Permission.ASSIGN),
+    )
 
 
 @bp.route("/<int:assessment_id>/profile", methods=["GET", "POST"])
@@ -92,6 +128,7 @@ def profile(assessment_id: int):
     catalogue = current_catalogue()
     form_class = build_profile_form(catalogue, with_service_name=False)
     if request.method == "POST":
+        require(Permission.ANSWER)
         refuse_if_locked(assessment)
         form = form_class()
         if form.validate_on_submit():
@@ -104,7 +141,12 @@ def profile(assessment_id: int):
         form = form_class(data=profile_form_data(catalogue, assessment.profile or {}))
         status = 200
     return (
-        render_template("assessments/profile.html", assessment=assessment, form=form),
+        render_template(
+            "assessments/profile.html",
+            assessment=assessment,
+            form=form,
+            editable=can(Permission.ANSWER) and not assessment.locked,
+        ),
         status,
     )
 
@@ -125,6 +167,7 @@ def principle(assessment_id: int, principle_id: str):
     status = 200
 
     if request.method == "POST":
+        require(Permission.ANSWER)
         refuse_if_locked(assessment)
         form = form_class()
         if form.validate_on_submit():
@@ -207,6 +250,7 @@ def principle(assessment_id: int, principle_id: str):
             conflicts={c.question_id: c for c in conflicts},
             catalogue=catalogue,
             principle_ids=list(catalogue.principles),
+            editable=can(Permission.ANSWER) and not assessment.locked,
         ),
         status,
     )

@@ -7,9 +7,9 @@ import re
 from flask import Blueprint, Response
 from flask_login import login_required
 
-from assessment.access import get_assessment_or_404
+from assessment.access import Permission, get_assessment_or_404, require
 from assessment.extensions import current_catalogue
-from assessment.snapshot import score_stored
+from assessment.snapshot import issued_report, score_stored
 from reports import render
 
 bp = Blueprint("reports", __name__, url_prefix="/assessments")
@@ -31,9 +31,14 @@ def download_name(service: str, assessment_id: int, fmt: str) -> str:
 @login_required
 def download(assessment_id: int, fmt: str):
     """Send the report of one assessment in the format asked for."""
+    require(Permission.VIEW)
     assessment = get_assessment_or_404(assessment_id)
     catalogue = current_catalogue()
-    body = render(fmt, score_stored(assessment, catalogue), catalogue)
+    issued = issued_report(assessment) if fmt == "pdf" else None
+    if issued is not None:
+        body = issued.pdf
+    else:
+        body = render(fmt, score_stored(assessment, catalogue), catalogue)
     name = download_name(assessment.service_name, assessment.id, fmt)
     return Response(
         body,

@@ -1,0 +1,167 @@
+"""The members page: invite by link, change roles, remove; and accepting an invitation."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
+from flask_login import current_user, login_required, login_user
+
+from assessment.access import Permission, can, current_organisation_id, require
+from assessment.extensions import db
+from assessment.forms import AcceptInviteForm, ConfirmForm, InviteForm, RoleForm
+from assessment.members import (
+    MembershipError,
+    accept_invitation,
+    change_role,
+    create_invitation,
+    find_invitation,
+    remove_member,
+)
+from assessment.models import Invitation, Membership, User, utcnow
+from assessment.views.auth import find_user, normalise_email
+
+bp = Blueprint("members", __name__)
+
+
+def _membership_or_404(membership_id: int) -> Membership:
+    membership = db.session.scalars(
+        sa.select(Membership).where(
+            Membership.id == membership_id,
+            Membership.organisation_id == current_organisation_id(),
+        )
+    ).first()
+    if membership is None:
+        abort(404)
+    return membership
+
+
+@bp.get("/members/")
+@login_required
+def index():
+    """List the organisation's members and open invitations."""
+    organisation_id = require(Permission.VIEW).organisation_id
+    memberships = db.session.scalars(
+        sa.select(Membership)
+        .join(User)
+        .where(Membership.organisation_id == organisation_id)
+        .order_by(User.name)
+    ).all()
+    invitations = db.session.scalars(
+        sa.select(Invitation).where(
+            Invitation.organisation_id == organisation_id,
+            Invitation.used_at.is_(None),
+            Invitation.expires_at > utcnow(),
+        )
+    ).all()
+    return render_template(
+        "members/index.html",
+        memberships=memberships,
+        invitations=invitations if can(Permission.MANAGE) else [],
+        invite_form=InviteForm(),
+        role_form=RoleForm,
+        confirm=ConfirmForm(),
+        can_manage=can(Permission.MANAGE),
+        new_link=session.pop("new_invitation_link", None),
+    )
+
+
+@bp.post("/members/invite")
+@login_required
+def invite():
+    """Create a single-use invitation link and show it to the admin once."""
+    membership = require(Permission.MANAGE)
+    form = InviteForm()
+    if not form.validate_on_submit():
+        flash("No invitation created: " + "; ".join(e for f in form for e in f.errors), "error")
+        return redirect(url_for("members.index")), 303
+    token = create_invitation(
+        membership.organisation_id, current_user, form.role.data, form.email.data or ""
+    )
+    db.session.commit()
+    session["new_invitation_link"] = url_for("members.accept", token=token, _external=True)
+    flash(
+        "Invitation created. Send the link below; it works once and expires in 7 days.", "success"
+    )
+    return redirect(url_for("members.index"))
+
+
+@bp.post("/members/<int:membership_id>/role")
+@login_required
+def set_role(membership_id: int):
+    """Change a member's role."""
+    require(Permission.MANAGE)
+    membership = _membership_or_404(membership_id)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        change_role(membership, current_user, form.role.data)
+    except MembershipError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("members.index")), 303
+    db.session.commit()
+    flash(f"{membership.user.name} is now {membership.role}.", "success")
+    return redirect(url_for("members.index"))
+
+
+@bp.post("/members/<int:membership_id>/remove")
+@login_required
+def remove(membership_id: int):
+    """Remove a member from the organisation."""
+    require(Permission.MANAGE)
+    membership = _membership_or_404(membership_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    name = membership.user.name
+    try:
+        remove_member(membership, current_user)
+    except MembershipError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("members.index")), 303
+    db.session.commit()
+    flash(f"{name} is no longer a member.", "success")
+    return redirect(url_for("members.index"))
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def accept(token: str):
+    """Join an organisation through an invitation, with a new or the signed-in account."""
+    try:
+        invitation = find_invitation(token)
+    except MembershipError as exc:
+        return render_template(
+            "errors/error.html", code=404, title="Invitation", message=str(exc)
+        ), 404
+    form = AcceptInviteForm()
+    if form.validate_on_submit():
+        user = current_user if current_user.is_authenticated else None
+        if user is None:
+            missing = [f.label.text for f in (form.name, form.email, form.password) if not f.data]
+            if missing:
+                flash("To join, fill in: " + ", ".join(missing) + ".", "error")
+                return render_template("members/accept.html", form=form, invitation=invitation), 422
+            if find_user(form.email.data) is not None:
+                flash(
+                    "An account with this email exists: log in first, then open the link again.",
+                    "error",
+                )
+                return render_template("members/accept.html", form=form, invitation=invitation), 422
+            user = User(email=normalise_email(form.email.data), name=form.name.data.strip())
+            user.set_password(form.password.data)
+            db.session.add(user)
+            db.session.flush()
+        try:
+            accept_invitation(invitation, user)
+        except MembershipError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return redirect(url_for("assessments.index"))
+        db.session.commit()
+        if not current_user.is_authenticated:
+            session.clear()
+            login_user(user)
+        session["organisation_id"] = invitation.organisation_id
+        flash(f"Welcome to {invitation.organisation.name}, as {invitation.role}.", "success")
+        return redirect(url_for("assessments.index"))
+    status = 422 if form.errors else 200
+    return render_template("members/accept.html", form=form, invitation=invitation), status

@@ -1,0 +1,256 @@
+"""Review and sign-off, owners and due dates, and the history of every change."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from assessment import audit
+from assessment.access import (
+    Permission,
+    get_assessment_or_404,
+    refuse_if_locked,
+    require,
+)
+from assessment.extensions import current_catalogue, db
+from assessment.forms import (
+    ConfirmForm,
+    RequestChangesForm,
+    build_assignment_form,
+    field_name,
+)
+from assessment.models import Assessment, Assignment, AuditEvent, Membership, User
+from assessment.workflow import (
+    WorkflowError,
+    approve,
+    request_changes,
+    start_next_cycle,
+    submit,
+)
+
+bp = Blueprint("review", __name__, url_prefix="/assessments")
+
+
+@bp.before_request
+@login_required
+def _members_only():
+    """Every page here needs a signed-in member who may at least read."""
+    require(Permission.VIEW)
+
+
+def _back(assessment: Assessment):
+    return redirect(url_for("assessments.overview", assessment_id=assessment.id))
+
+
+@bp.post("/<int:assessment_id>/submit")
+def submit_for_review(assessment_id: int):
+    """Send the assessment to review."""
+    assessment = get_assessment_or_404(assessment_id)
+    require(Permission.ANSWER)
+    refuse_if_locked(assessment)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        submit(assessment, current_user)
+    except WorkflowError as exc:
+        flash(str(exc), "error")
+        return _back(assessment), 409
+    db.session.commit()
+    flash("Submitted for review. Reviewers can now approve it or request changes.", "success")
+    return _back(assessment)
+
+
+@bp.post("/<int:assessment_id>/request-changes")
+def request_changes_view(assessment_id: int):
+    """Return the assessment to its respondents with the reviewer's comment."""
+    assessment = get_assessment_or_404(assessment_id)
+    require(Permission.REVIEW)
+    refuse_if_locked(assessment)
+    form = RequestChangesForm()
+    if not form.validate_on_submit():
+        flash(
+            "Nothing changed: " + "; ".join(form.comment.errors or ["the form was damaged"]),
+            "error",
+        )
+        return _back(assessment), 422
+    try:
+        request_changes(assessment, current_user, form.comment.data)
+    except WorkflowError as exc:
+        flash(str(exc), "error")
+        return _back(assessment), 409
+    db.session.commit()
+    flash("Changes requested; the respondents see your comment on the overview.", "success")
+    return _back(assessment)
+
+
+@bp.post("/<int:assessment_id>/approve")
+def approve_view(assessment_id: int):
+    """Approve and lock the assessment, issuing its PDF."""
+    assessment = get_assessment_or_404(assessment_id)
+    require(Permission.REVIEW)
+    refuse_if_locked(assessment)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        approve(assessment, current_user, current_catalogue())
+    except WorkflowError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _back(assessment), 409
+    db.session.commit()
+    flash(
+        "Approved and locked. The issued PDF is stored and will be served as it is now.", "success"
+    )
+    return _back(assessment)
+
+
+@bp.post("/<int:assessment_id>/next-cycle")
+def next_cycle(assessment_id: int):
+    """Start a new draft for the same service from an approved assessment."""
+    assessment = get_assessment_or_404(assessment_id)
+    require(Permission.ANSWER)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        draft = start_next_cycle(assessment, current_user, current_catalogue())
+    except WorkflowError as exc:
+        flash(str(exc), "error")
+        return _back(assessment), 409
+    db.session.commit()
+    flash(
+        f"New draft started for {draft.service_name}, with the answers carried forward. "
+        "Uploaded files stay with the approved assessment; attach them again where still valid.",
+        "success",
+    )
+    return _back(draft)
+
+
+def _members(organisation_id: int) -> list[User]:
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .join(Membership)
+            .where(Membership.organisation_id == organisation_id)
+            .order_by(User.name)
+        )
+    )
+
+
+@bp.route("/<int:assessment_id>/assignments", methods=["GET", "POST"])
+def assignments(assessment_id: int):
+    """Set an owner and a due date for each principle."""
+    assessment = get_assessment_or_404(assessment_id)
+    catalogue = current_catalogue()
+    members = _members(assessment.organisation_id)
+    form_class = build_assignment_form(
+        [(p.id, p.title) for p in catalogue.principles.values()], [(u.id, u.name) for u in members]
+    )
+    stored = {a.principle_id: a for a in assessment.assignments}
+    if request.method == "POST":
+        require(Permission.ASSIGN)
+        refuse_if_locked(assessment)
+        form = form_class()
+        if form.validate_on_submit():
+            member_ids = {u.id for u in members}
+            changed = 0
+            for principle_id in catalogue.principles:
+                group = form[field_name(principle_id)]
+                owner_id = int(group.owner.data or 0) or None
+                if owner_id is not None and owner_id not in member_ids:
+                    abort(400)
+                row = stored.get(principle_id)
+                old = (row.owner_id, row.due_date) if row else (None, None)
+                if old == (owner_id, group.due_date.data):
+                    continue
+                if row is None:
+                    row = Assignment(assessment=assessment, principle_id=principle_id)
+                    db.session.add(row)
+                row.owner_id, row.due_date = owner_id, group.due_date.data
+                audit.record(
+                    organisation_id=assessment.organisation_id,
+                    assessment_id=assessment.id,
+                    user_id=current_user.id,
+                    action="assignment",
+                    target=principle_id,
+                    old={"owner_id": old[0], "due_date": old[1].isoformat() if old[1] else None},
+                    new={
+                        "owner_id": owner_id,
+                        "due_date": group.due_date.data.isoformat()
+                        if group.due_date.data
+                        else None,
+                    },
+                )
+                changed += 1
+            db.session.commit()
+            flash(f"Saved: {changed} assignment{'s' if changed != 1 else ''} changed.", "success")
+            return redirect(url_for("review.assignments", assessment_id=assessment.id))
+        status = 422
+        flash("Nothing was saved: correct the dates marked below.", "error")
+    else:
+        data = {
+            field_name(pid): {
+                "owner": str(stored[pid].owner_id or 0) if pid in stored else "0",
+                "due_date": stored[pid].due_date if pid in stored else None,
+            }
+            for pid in catalogue.principles
+        }
+        form = form_class(data=data)
+        status = 200
+    return (
+        render_template(
+            "review/assignments.html",
+            assessment=assessment,
+            form=form,
+            catalogue=catalogue,
+            field_name=field_name,
+        ),
+        status,
+    )
+
+
+def _history_query(assessment: Assessment):
+    return (
+        sa.select(AuditEvent)
+        .where(AuditEvent.assessment_id == assessment.id)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    )
+
+
+@bp.get("/<int:assessment_id>/history")
+def history(assessment_id: int):
+    """Show every change to the assessment, newest first, filterable by person."""
+    assessment = get_assessment_or_404(assessment_id)
+    query = _history_query(assessment)
+    person = request.args.get("person", type=int)
+    if person:
+        query = query.where(AuditEvent.user_id == person)
+    return render_template(
+        "review/history.html",
+        assessment=assessment,
+        events=db.session.scalars(query).all(),
+        people=_members(assessment.organisation_id),
+        person=person,
+        question=None,
+    )
+
+
+@bp.get("/<int:assessment_id>/questions/<question_id>/history")
+def question_history(assessment_id: int, question_id: str):
+    """Show every change to one question's answer and evidence."""
+    assessment = get_assessment_or_404(assessment_id)
+    question = current_catalogue().questions.get(question_id)
+    if question is None:
+        abort(404)
+    query = _history_query(assessment).where(AuditEvent.target == question_id)
+    person = request.args.get("person", type=int)
+    if person:
+        query = query.where(AuditEvent.user_id == person)
+    return render_template(
+        "review/history.html",
+        assessment=assessment,
+        events=db.session.scalars(query).all(),
+        people=_members(assessment.organisation_id),
+        person=person,
+        question=question,
+    )
