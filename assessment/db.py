@@ -31,4 +31,6 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    # With WAL, NORMAL is durable across application crashes and much faster.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

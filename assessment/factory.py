@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 from pathlib import Path
@@ -27,6 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        PASSWORD_HASH_METHOD="scrypt",
     )
     if test_config is None:
         app.config.from_prefixed_env()
@@ -51,10 +53,22 @@ def _instance_secret(app: Flask) -> str:
     return path.read_text().strip()
 
 
+def _cached_catalogue(path: str):
+    """Load a catalogue once per file version (tests and workers build many apps)."""
+    stat = Path(path).stat() if Path(path).exists() else None
+    key = (str(Path(path).resolve()), stat.st_mtime_ns if stat else 0, stat.st_size if stat else 0)
+    return _load_catalogue_version(*key)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_catalogue_version(path: str, _mtime_ns: int, _size: int):
+    return load_catalogue(path)
+
+
 def load_app_catalogue(app: Flask) -> None:
     """Load the catalogue, refusing to start with a broken one and saying why."""
     try:
-        app.extensions["catalogue"] = load_catalogue(app.config["CATALOGUE_PATH"])
+        app.extensions["catalogue"] = _cached_catalogue(app.config["CATALOGUE_PATH"])
     except CatalogueError as exc:
         lines = "\n  ".join(exc.problems)
         raise RuntimeError(

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -84,8 +85,12 @@ class User(UserMixin, db.Model):
     )
 
     def set_password(self, password: str) -> None:
-        """Store a memory-hard (scrypt) hash of the password."""
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        """Store a memory-hard (scrypt) hash of the password.
+
+        `PASSWORD_HASH_METHOD` lets the test suite use cheaper scrypt parameters.
+        """
+        method = current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         """Return whether the password matches the stored hash."""

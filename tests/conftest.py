@@ -33,6 +33,8 @@ def app_config(tmp_path):
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path),
         "WTF_CSRF_ENABLED": False,
+        # Still scrypt, with cheaper parameters: the suite creates hundreds of users.
+        "PASSWORD_HASH_METHOD": "scrypt:4096:8:1",
     }
 
 

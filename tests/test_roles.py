@@ -1,0 +1,195 @@
+"""Every route against every role: each can do exactly what the README's role table says.
+
+`ROLE_TABLE` below is the README's table as data. "yes" means the request is
+allowed (it succeeds); "no" means 403; anonymous visitors are sent to log in;
+a member of another organisation gets 404 for anything of this organisation.
+"""
+
+import pytest
+import sqlalchemy as sa
+
+from assessment.extensions import db
+from assessment.models import Assessment, Membership, Role, Status, utcnow
+from tests.factories import PASSWORD, make_answer, make_assessment, make_user
+
+ROLES = ["admin", "respondent", "reviewer", "viewer"]
+
+# route name: (method, path, form data, status to arrange first, who may: admin respondent reviewer viewer)
+ROUTES = {
+    "list assessments": ("GET", "/assessments/", {}, None, "yes yes yes yes"),
+    "overview": ("GET", "/assessments/{id}/", {}, None, "yes yes yes yes"),
+    "principle page": ("GET", "/assessments/{id}/principles/P1", {}, None, "yes yes yes yes"),
+    "profile page": ("GET", "/assessments/{id}/profile", {}, None, "yes yes yes yes"),
+    "history": ("GET", "/assessments/{id}/history", {}, None, "yes yes yes yes"),
+    "question history": (
+        "GET",
+        "/assessments/{id}/questions/P1.1/history",
+        {},
+        None,
+        "yes yes yes yes",
+    ),
+    "assignments page": ("GET", "/assessments/{id}/assignments", {}, None, "yes yes yes yes"),
+    "download pdf": ("GET", "/assessments/{id}/report.pdf", {}, None, "yes yes yes yes"),
+    "download csv": ("GET", "/assessments/{id}/report.csv", {}, None, "yes yes yes yes"),
+    "download json": ("GET", "/assessments/{id}/report.json", {}, None, "yes yes yes yes"),
+    "members page": ("GET", "/members/", {}, None, "yes yes yes yes"),
+    "start assessment": ("POST", "/assessments/new", "profile", None, "yes yes no no"),
+    "answer questions": (
+        "POST",
+        "/assessments/{id}/principles/P1",
+        {"q_P1_1-answer": "4", "q_P1_1-base_version": "1"},
+        None,
+        "yes yes no no",
+    ),
+    "edit profile": ("POST", "/assessments/{id}/profile", "profile", None, "yes yes no no"),
+    "submit for review": ("POST", "/assessments/{id}/submit", {}, Status.DRAFT, "yes yes no no"),
+    "request changes": (
+        "POST",
+        "/assessments/{id}/request-changes",
+        {"comment": "More detail"},
+        Status.IN_REVIEW,
+        "yes no yes no",
+    ),
+    "approve": ("POST", "/assessments/{id}/approve", {}, Status.IN_REVIEW, "yes no yes no"),
+    "start next cycle": (
+        "POST",
+        "/assessments/{id}/next-cycle",
+        {},
+        Status.APPROVED,
+        "yes yes no no",
+    ),
+    "set owners and due dates": (
+        "POST",
+        "/assessments/{id}/assignments",
+        {"q_P1-due_date": "2030-01-01"},
+        None,
+        "yes no yes no",
+    ),
+    "invite members": ("POST", "/members/invite", {"role": "viewer"}, None, "yes no no no"),
+    "change a member's role": (
+        "POST",
+        "/members/{membership}/role",
+        {"role": "reviewer"},
+        None,
+        "yes no no no",
+    ),
+    "remove a member": ("POST", "/members/{membership}/remove", {}, None, "yes no no no"),
+}
+# Routes that name something of the organisation: another organisation's member gets 404.
+SCOPED = {name for name, (_, path, *_rest) in ROUTES.items() if "{" in path}
+
+PROFILE = {
+    f"q_{k}": v
+    for k, v in {
+        "user_interaction": "yes",
+        "hosts_media": "yes",
+        "file_storage": "no",
+        "private_messaging": "yes",
+        "e2ee_messaging": "no",
+        "groups_communities": "yes",
+        "livestreaming": "no",
+        "search": "no",
+        "recommends_contacts": "yes",
+        "gaming_virtual_worlds": "no",
+        "generative_images": "no",
+        "under_18s": "yes",
+        "anonymous_accounts": "no",
+        "mau_band": "lt_100k",
+    }.items()
+} | {"service_name": "Second service"}
+
+
+@pytest.fixture
+def organisation(app):
+    """One member per role, a target member to change, and an assessment with an answer."""
+    with app.app_context():
+        admin = make_user(role=Role.ADMIN)
+        org = admin.memberships[0].organisation
+        emails = {"admin": admin.email}
+        for role in ROLES[1:]:
+            emails[role] = make_user(organisation=org, role=role).email
+        target = make_user(organisation=org, role=Role.VIEWER)
+        emails["outsider"] = make_user(organisation_name="Another Org").email
+        assessment = make_assessment(admin)
+        make_answer(assessment, "P1.1", "2")
+        db.session.commit()
+        return {
+            "emails": emails,
+            "assessment": assessment.id,
+            "membership": target.memberships[0].id,
+        }
+
+
+def _arrange(app, assessment_id, status):
+    if status is None:
+        return
+    with app.app_context():
+        assessment = db.session.get(Assessment, assessment_id)
+        assessment.status = status
+        if status == Status.APPROVED:
+            assessment.approved_at = utcnow()
+        db.session.commit()
+
+
+def _allowed(response) -> bool:
+    if response.status_code in (401, 403, 404):
+        return False
+    location = response.headers.get("Location", "")
+    return "/auth/login" not in location
+
+
+@pytest.mark.parametrize("who", ROLES + ["anonymous", "outsider"])
+@pytest.mark.parametrize("route", list(ROUTES))
+def test_each_role_can_do_exactly_what_the_table_says(app, organisation, route, who):
+    method, path, data, status, table = ROUTES[route]
+    _arrange(app, organisation["assessment"], status)
+    client = app.test_client()
+    if who != "anonymous":
+        login = client.post(
+            "/auth/login", data={"email": organisation["emails"][who], "password": PASSWORD}
+        )
+        assert login.status_code == 302
+    url = path.format(id=organisation["assessment"], membership=organisation["membership"])
+    response = client.open(url, method=method, data=PROFILE if data == "profile" else data)
+
+    if who == "anonymous":
+        assert response.status_code == 302
+        assert "/auth/login" in response.headers["Location"]
+    elif who == "outsider":
+        if route in SCOPED:
+            assert response.status_code == 404
+        else:  # their own organisation's page, as that organisation's admin
+            assert _allowed(response), response.status_code
+    else:
+        expected = dict(zip(ROLES, table.split(), strict=True))[who] == "yes"
+        assert _allowed(response) is expected, (
+            response.status_code,
+            response.headers.get("Location"),
+        )
+        if not expected:
+            assert response.status_code == 403
+
+
+def test_the_readme_role_table_matches_this_test():
+    """The README is what people read: it must say what the code does."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for route, (*_, table) in ROUTES.items():
+        marks = " | ".join("✓" if cell == "yes" else "–" for cell in table.split())
+        assert f"| {route} | {marks} |" in readme, route
+
+
+def test_removed_members_lose_access(app, organisation):
+    client = app.test_client()
+    client.post(
+        "/auth/login", data={"email": organisation["emails"]["respondent"], "password": PASSWORD}
+    )
+    with app.app_context():
+        db.session.execute(
+            sa.delete(Membership).where(
+                Membership.user.has(email=organisation["emails"]["respondent"])
+            )
+        )
+        db.session.commit()
+    assert client.get(f"/assessments/{organisation['assessment']}/").status_code == 403
