@@ -111,7 +111,54 @@ def create_user_command(email: str, name: str, organisation: str, role: str, pas
     click.echo(f"Created {user.email} ({role}) in {org.name}.")
 
 
+def _claimed_assessment(pdf: bytes) -> str:
+    """Return what an unverified PDF's embedded JSON says it is, for the message."""
+    try:
+        import io
+        import json
+
+        from pypdf import PdfReader
+
+        attachments = PdfReader(io.BytesIO(pdf)).attachments
+        data = json.loads(attachments["assessment.json"][0])
+        info = data.get("assessment", data)
+        return f" It claims to be assessment {info.get('id', info.get('assessment_id', '?'))}."
+    except Exception:  # noqa: BLE001 - a damaged file claims nothing we can read
+        return ""
+
+
+@click.command("verify")
+@click.argument("pdf_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def verify_command(pdf_file: Path) -> None:
+    """Say whether a PDF is, byte for byte, an issued copy, and of which assessment."""
+    import hashlib
+
+    from assessment.models import IssuedReport
+
+    pdf = pdf_file.read_bytes()
+    digest = hashlib.sha256(pdf).hexdigest()
+    issued = db.session.scalars(
+        sa.select(IssuedReport).where(IssuedReport.sha256 == digest)
+    ).first()
+    if issued is None:
+        click.echo(
+            f"{pdf_file}: NOT an issued copy (sha256 {digest} matches no issued report)."
+            + _claimed_assessment(pdf),
+            err=True,
+        )
+        sys.exit(1)
+    assessment = db.session.get(Assessment, issued.assessment_id)
+    approver = assessment.approved_by.name if assessment.approved_by else "a former member"
+    click.echo(
+        f"{pdf_file}: issued copy of assessment {assessment.id} "
+        f"({assessment.organisation.name}, {assessment.service_name}), approved "
+        f"{assessment.approved_at:%Y-%m-%d} by {approver}; "
+        f"sha256 {digest}; assessment fingerprint {issued.fingerprint}."
+    )
+
+
 def register(app: Flask) -> None:
     """Attach the app's commands (`flask catalogue` comes in through an entry point)."""
-    for command in (demo_command, report_command, create_user_command):
+    for command in (demo_command, report_command, create_user_command, verify_command):
         app.cli.add_command(command)

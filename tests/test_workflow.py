@@ -260,3 +260,23 @@ def test_history_shows_who_changed_what_and_filters_by_person(app, team):
     question = respondent.get(f"/assessments/{aid}/questions/P1.1/history").text
     assert "now leading" in question
     assert respondent.get(f"/assessments/{aid}/questions/NOPE/history").status_code == 404
+
+
+def test_flask_verify_accepts_an_issued_copy_and_rejects_a_modified_one(app, approved, tmp_path):
+    aid = approved["assessment_id"]
+    pdf = client_for(app, approved["viewer"]).get(f"/assessments/{aid}/report.pdf").data
+    good = tmp_path / "issued.pdf"
+    good.write_bytes(pdf)
+    tampered = tmp_path / "tampered.pdf"
+    tampered.write_bytes(
+        pdf.replace(b"PhotoDNA", b"PhotoDNX", 1) if b"PhotoDNA" in pdf else pdf + b"\n%"
+    )
+    runner = app.test_cli_runner()
+    ok = runner.invoke(args=["verify", str(good)])
+    assert ok.exit_code == 0, ok.output
+    assert f"issued copy of assessment {aid}" in ok.output
+    bad = runner.invoke(args=["verify", str(tampered)])
+    assert bad.exit_code == 1
+    assert "NOT an issued copy" in bad.output
+    missing = runner.invoke(args=["verify", str(tmp_path / "nope.pdf")])
+    assert missing.exit_code == 2
