@@ -1,0 +1,51 @@
+"""A live server on localhost and a real Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from assessment import create_app
+from assessment.extensions import db
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    """Serve a fresh app (CSRF on, as in production) on a free localhost port."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "e2e",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.db'}",
+            "PASSWORD_HASH_METHOD": "scrypt:4096:8:1",
+        }
+    )
+    with app.app_context():
+        db.create_all()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", app
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page():
+    """A page in headless Debian Chromium (a test tool's own browser download fails here)."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Chromium is not installed: .ci/run installs it with apt-get install chromium")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        context = browser.new_context(accept_downloads=True)
+        yield context.new_page()
+        context.close()
+        browser.close()

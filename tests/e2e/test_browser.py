@@ -1,0 +1,82 @@
+"""End to end in a real browser: what a trust-and-safety lead does on a first visit."""
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def test_register_scope_answer_and_download(live_server, page, tmp_path):
+    base, _app = live_server
+    page.goto(f"{base}/auth/register")
+    page.get_by_label("Organisation").fill("Acme Social")
+    page.get_by_label("Your name").fill("Ada Lead")
+    page.get_by_label("Work email").fill("ada@acme.example")
+    page.get_by_label("Password", exact=True).fill("a long enough password")
+    page.get_by_label("Repeat the password").fill("a long enough password")
+    page.get_by_role("button", name="Create the organisation").click()
+    assert "Acme Social is set up" in page.content()
+
+    page.get_by_role("link", name="Start an assessment").click()
+    page.get_by_label("Service name").fill("Acme Chat")
+    for fieldset in page.locator("fieldset").all():
+        legend = fieldset.locator("legend").inner_text()
+        answer = (
+            "No"
+            if any(w in legend for w in ("livestream", "search", "game", "generative"))
+            else "Yes"
+        )
+        options = fieldset.get_by_label(answer, exact=True)
+        if options.count():
+            options.first.check()
+        else:
+            fieldset.locator("input").first.check()
+    page.get_by_role("button", name="Save the service profile").click()
+    assert page.locator("h1").inner_text() == "Acme Chat"
+
+    # P5 (livestreaming) is scoped out, and says why.
+    assert "Not applicable to this service" in page.content()
+
+    page.get_by_role("link", name="P1 · ").click()
+    first = page.locator("section.question fieldset").first
+    first.get_by_label("Established").check()
+    first.get_by_label("Comment").fill("PhotoDNA on every upload <script>alert(1)</script>")
+    page.get_by_role("button", name="Save", exact=True).click()
+    assert "Saved: 1 answer changed." in page.content()
+    assert (
+        first.get_by_label("Comment").input_value().startswith("PhotoDNA on every upload <script>")
+    )
+
+    # An invalid choice (the alternative measure without a rationale) keeps what was stored.
+    first.get_by_label("Alternative measure").check()
+    first.get_by_label("Comment").fill("")
+    page.get_by_role("button", name="Save", exact=True).click()
+    assert "counts as met only with a rationale" in page.content()
+    page.goto(page.url)
+    assert page.locator("section.question fieldset").first.get_by_label("Established").is_checked()
+
+    page.get_by_role("link", name="Acme Chat").first.click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="JSON", exact=True).click()
+    path = tmp_path / "report.json"
+    download.value.save_as(path)
+    assert "PhotoDNA on every upload" in path.read_text()
+
+
+def test_another_organisation_sees_nothing(live_server, page):
+    base, app = live_server
+    from assessment.extensions import db
+    from tests.factories import PASSWORD, make_assessment, make_user
+
+    with app.app_context():
+        owner = make_user(organisation_name="Owner Org")
+        assessment_id = make_assessment(owner).id
+        stranger = make_user(organisation_name="Stranger Org")
+        db.session.commit()
+        email = stranger.email
+    page.goto(f"{base}/auth/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    response = page.goto(f"{base}/assessments/{assessment_id}/")
+    assert response.status == 404
+    assert "There is nothing here" in page.content()
