@@ -26,13 +26,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
-        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        EVIDENCE_DIR=str(Path(app.instance_path) / "evidence"),
+        EVIDENCE_MAX_BYTES=10 * 1024 * 1024,
     )
     if test_config is None:
         app.config.from_prefixed_env()
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _instance_secret(app)
     else:
         app.config.from_mapping(test_config)
+    if app.config["MAX_CONTENT_LENGTH"] is None:
+        # Room for the largest evidence file plus the rest of its form.
+        app.config["MAX_CONTENT_LENGTH"] = app.config["EVIDENCE_MAX_BYTES"] + 64 * 1024
 
     load_app_catalogue(app)
     register_extensions(app)
@@ -76,9 +80,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from assessment.views import assessments, auth, catalogue, main, reports
+    from assessment.views import assessments, auth, catalogue, evidence, main, reports
 
-    for module in (main, auth, assessments, catalogue, reports):
+    for module in (main, auth, assessments, catalogue, reports, evidence):
         app.register_blueprint(module.bp)
 
 
