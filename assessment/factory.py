@@ -12,6 +12,7 @@ from flask import Flask
 from assessment.catalogue import DEFAULT_PATH, CatalogueError, load_catalogue
 from assessment.db import database_url
 from assessment.extensions import csrf, db, login_manager, migrate
+from assessment.security import register_security
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -42,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_security(app)
     register_commands(app)
     return app
 
