@@ -37,7 +37,7 @@ MARKDOWN = ("text/markdown", "Markdown")
 TEXT = ("text/plain", "Text")
 
 EXTENSIONS = {PDF: ".pdf", DOCX: ".docx", XLSX: ".xlsx", CSV: ".csv", MARKDOWN: ".md", TEXT: ".txt"}
-ACCEPT = ".pdf,.docx,.xlsx,.csv,.txt,.md"
+ACCEPT = ".pdf,.docx,.xlsx,.csv,.txt,.md,.markdown"
 ALLOWED = "PDF, DOCX, XLSX, CSV, TXT or Markdown"
 
 IMAGE_OR_VIDEO = (
