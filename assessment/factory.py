@@ -13,6 +13,7 @@ from flask import Flask
 from assessment.catalogue import DEFAULT_PATH, CatalogueError, load_catalogue
 from assessment.db import database_url
 from assessment.extensions import csrf, db, login_manager, migrate
+from assessment.security import register_security
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -27,19 +28,24 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
-        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         PASSWORD_HASH_METHOD="scrypt",
+        EVIDENCE_DIR=str(Path(app.instance_path) / "evidence"),
+        EVIDENCE_MAX_BYTES=10 * 1024 * 1024,
     )
     if test_config is None:
         app.config.from_prefixed_env()
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _instance_secret(app)
     else:
         app.config.from_mapping(test_config)
+    if app.config["MAX_CONTENT_LENGTH"] is None:
+        # Room for the largest evidence file plus the rest of its form.
+        app.config["MAX_CONTENT_LENGTH"] = app.config["EVIDENCE_MAX_BYTES"] + 64 * 1024
 
     load_app_catalogue(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_security(app)
     register_commands(app)
     return app
 
@@ -90,9 +96,18 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from assessment.views import assessments, auth, catalogue, main, members, reports, review
+    from assessment.views import (
+        assessments,
+        auth,
+        catalogue,
+        evidence,
+        main,
+        members,
+        reports,
+        review,
+    )
 
-    for module in (main, auth, assessments, review, members, catalogue, reports):
+    for module in (main, auth, assessments, review, evidence, members, catalogue, reports):
         app.register_blueprint(module.bp)
 
 

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from assessment import audit
+from assessment import audit, throttle
 from assessment.extensions import db, login_manager
 from assessment.forms import ConfirmForm, LoginForm, RegisterForm
 from assessment.models import Membership, Organisation, Role, User
@@ -76,13 +76,21 @@ def login():
         return redirect(url_for("assessments.index"))
     form = LoginForm()
     if form.validate_on_submit():
+        wait = throttle.seconds_to_wait(form.email.data, request.remote_addr)
+        if wait:
+            flash(throttle.refusal_message(wait), "error")
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
         user = find_user(form.email.data)
         if user is not None and user.check_password(form.password.data):
+            throttle.clear(form.email.data)
+            db.session.commit()
             session.clear()
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
         if user is None:
             _DUMMY.check_password(form.password.data)
+        throttle.record_failure(form.email.data, request.remote_addr)
+        db.session.commit()
         flash("Email or password is not right.", "error")
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form), 422 if form.errors else 200
@@ -101,8 +109,9 @@ def logout():
     """Log out on POST; GET shows a confirmation button (a link cannot log you out)."""
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
-        logout_user()
+        # Clear first: logout_user() leaves the mark that deletes the remember-me cookie.
         session.clear()
+        logout_user()
         flash("You are logged out.", "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/logout.html", form=form)

@@ -1,7 +1,10 @@
 """Error pages that say what happened, in the site's layout."""
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from assessment.evidence import too_large_message
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood."),
@@ -20,8 +23,10 @@ def register(app: Flask) -> None:
     def handler(error):
         code = getattr(error, "code", 500) or 500
         title, message = MESSAGES.get(code, MESSAGES[500])
-        if getattr(error, "description", None) and code in (400, 409, 413):
+        if getattr(error, "description", None) and code in (400, 409):
             message = error.description
+        if code == 413:
+            message = _too_large_message(error)
         return render_template("errors/error.html", code=code, title=title, message=message), code
 
     def csrf_handler(error):
@@ -35,3 +40,13 @@ def register(app: Flask) -> None:
     for code in MESSAGES:
         app.register_error_handler(code, handler)
     app.register_error_handler(CSRFError, csrf_handler)
+
+
+def _too_large_message(error) -> str:
+    """Name the limit when a file was too big; Werkzeug's own wording names none."""
+    if error.description != RequestEntityTooLarge.description:
+        return error.description
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if limit and (request.content_length or 0) > limit:
+        return too_large_message(current_app.config["EVIDENCE_MAX_BYTES"])
+    return MESSAGES[413][1]

@@ -1,0 +1,307 @@
+"""Evidence per question: add links, upload documents, download and delete them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    send_file,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from assessment import audit
+from assessment.access import (
+    Permission,
+    can,
+    current_organisation_id,
+    get_assessment_or_404,
+    refuse_if_locked,
+    require,
+)
+from assessment.catalogue import Question
+from assessment.evidence import (
+    ACCEPT,
+    TITLE_MAX,
+    URL_MAX,
+    RefusedUpload,
+    TooLarge,
+    check_link,
+    human_size,
+    label_of,
+    remove_stored,
+    store_upload,
+    stored_path,
+)
+from assessment.extensions import current_catalogue, db
+from assessment.forms import ConfirmForm
+from assessment.models import Assessment, Evidence
+
+bp = Blueprint("evidence", __name__, url_prefix="/assessments")
+
+
+class LinkForm(FlaskForm):
+    title = StringField("Link title", validators=[DataRequired(), Length(max=TITLE_MAX)])
+    url = StringField("Link address", validators=[DataRequired(), Length(max=URL_MAX)])
+
+
+class UploadForm(FlaskForm):
+    file = FileField("Document", validators=[FileRequired("Choose a document to upload.")])
+
+
+@bp.before_request
+@login_required
+def _members_only():
+    """Every route here needs a signed-in member of an organisation."""
+    current_organisation_id()
+
+
+@bp.app_context_processor
+def _template_helpers():
+    """Give templates what the evidence partials need, without touching other views."""
+    return {
+        "evidence_of": evidence_of,
+        "evidence_editable": evidence_editable,
+        "evidence_error": pop_evidence_error,
+        "evidence_accept": ACCEPT,
+        "evidence_limit": lambda: human_size(current_app.config["EVIDENCE_MAX_BYTES"]),
+        "evidence_label": label_of,
+        "human_size": human_size,
+    }
+
+
+def evidence_of(assessment: Assessment, question_id: str) -> list[Evidence]:
+    """Return one question's evidence, oldest first."""
+    return [item for item in assessment.evidence if item.question_id == question_id]
+
+
+def evidence_editable(assessment: Assessment) -> bool:
+    """Return whether the signed-in user may add or delete evidence here."""
+    if "evidence_may_answer" not in g:
+        g.evidence_may_answer = can(Permission.ANSWER)
+    return g.evidence_may_answer and not assessment.locked
+
+
+def pop_evidence_error(question_id: str) -> str | None:
+    """Return, once, the refusal of the last evidence sent for this question."""
+    stashed = session.get("evidence_error")
+    if stashed and stashed.get("question") == question_id:
+        session.pop("evidence_error")
+        return stashed.get("message")
+    return None
+
+
+@bp.post("/<int:assessment_id>/questions/<question_id>/evidence/link")
+def add_link(assessment_id: int, question_id: str):
+    """Add a web link as evidence for one question."""
+    assessment, question = _changeable(assessment_id, question_id)
+    form = LinkForm()
+    if not form.validate_on_submit():
+        return _refused(assessment, question, _first_error(form))
+    try:
+        url = check_link(form.url.data)
+    except ValueError as problem:
+        return _refused(assessment, question, str(problem))
+    item = Evidence(
+        organisation_id=assessment.organisation_id,
+        assessment_id=assessment.id,
+        question_id=question.id,
+        kind="link",
+        title=form.title.data.strip(),
+        url=url,
+        uploaded_by_id=current_user.id,
+    )
+    db.session.add(item)
+    _audit(assessment, question.id, new=_described(item))
+    db.session.commit()
+    flash(f"Link “{item.title}” added to {question.id}.", "success")
+    return _back(assessment, question.id)
+
+
+@bp.post("/<int:assessment_id>/questions/<question_id>/evidence/upload")
+def upload(assessment_id: int, question_id: str):
+    """Store an uploaded document as evidence, if its content is an accepted type."""
+    assessment, question = _changeable(assessment_id, question_id)
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return _refused(assessment, question, _first_error(form))
+    directory = _evidence_dir()
+    sent = form.file.data
+    try:
+        stored = store_upload(
+            sent.stream, sent.filename or "", directory, current_app.config["EVIDENCE_MAX_BYTES"]
+        )
+    except TooLarge as refusal:
+        abort(413, refusal.message)
+    except RefusedUpload as refusal:
+        return _refused(assessment, question, refusal.message)
+    try:
+        item = Evidence(
+            organisation_id=assessment.organisation_id,
+            assessment_id=assessment.id,
+            question_id=question.id,
+            kind="file",
+            title=stored.filename,
+            filename=stored.filename,
+            media_type=stored.media_type,
+            size=stored.size,
+            sha256=stored.sha256,
+            storage_key=stored.storage_key,
+            uploaded_by_id=current_user.id,
+        )
+        db.session.add(item)
+        _audit(assessment, question.id, new=_described(item))
+        db.session.commit()
+    except BaseException:
+        # A row that did not commit must not leave its bytes behind.
+        db.session.rollback()
+        remove_stored(directory, stored.storage_key)
+        raise
+    flash(f"{stored.label} “{stored.filename}” uploaded to {question.id}.", "success")
+    return _back(assessment, question.id)
+
+
+@bp.get("/<int:assessment_id>/evidence/<int:evidence_id>")
+def download(assessment_id: int, evidence_id: int):
+    """Send a stored document as an attachment that the browser will not render."""
+    assessment = get_assessment_or_404(assessment_id)
+    require(Permission.VIEW)
+    item = _evidence_or_404(assessment, evidence_id)
+    if item.kind != "file":
+        abort(404)
+    path = stored_path(_evidence_dir(), item.storage_key)
+    if not path.is_file():
+        abort(404)
+    response = send_file(
+        path,
+        mimetype=item.media_type,
+        as_attachment=True,
+        download_name=item.filename,
+        conditional=False,
+        etag=False,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/<int:assessment_id>/evidence/<int:evidence_id>/delete")
+def delete(assessment_id: int, evidence_id: int):
+    """Remove one piece of evidence, and its stored bytes."""
+    assessment = get_assessment_or_404(assessment_id)
+    require(Permission.ANSWER)
+    refuse_if_locked(assessment)
+    item = _evidence_or_404(assessment, evidence_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    question_id, storage_key, name = item.question_id, item.storage_key, _name(item)
+    _audit(assessment, question_id, old=_described(item))
+    db.session.delete(item)
+    db.session.commit()
+    if storage_key:
+        # After the commit: a failed delete keeps both the row and its bytes.
+        remove_stored(_evidence_dir(), storage_key)
+    flash(f"“{name}” removed from {question_id}.", "success")
+    return _back(assessment, question_id)
+
+
+def _changeable(assessment_id: int, question_id: str) -> tuple[Assessment, Question]:
+    """Return the assessment and question a change is for, or refuse: 404, 403 or 409."""
+    assessment = get_assessment_or_404(assessment_id)
+    question = current_catalogue().questions.get(question_id)
+    if question is None:
+        abort(404)
+    require(Permission.ANSWER)
+    refuse_if_locked(assessment)
+    return assessment, question
+
+
+def _evidence_or_404(assessment: Assessment, evidence_id: int) -> Evidence:
+    """Return evidence of this (already organisation-scoped) assessment, or answer 404."""
+    item = db.session.scalars(
+        sa.select(Evidence).where(
+            Evidence.id == evidence_id,
+            Evidence.assessment_id == assessment.id,
+            Evidence.organisation_id == assessment.organisation_id,
+        )
+    ).first()
+    if item is None:
+        abort(404)
+    return item
+
+
+def _evidence_dir() -> Path:
+    return Path(current_app.config["EVIDENCE_DIR"])
+
+
+def _name(item: Evidence) -> str:
+    return item.title or item.filename or item.url
+
+
+def _described(item: Evidence) -> dict[str, object]:
+    """Return what the audit trail keeps of a piece of evidence."""
+    if item.kind == "link":
+        return {"kind": "link", "title": item.title, "url": item.url}
+    return {
+        "kind": "file",
+        "filename": item.filename,
+        "media_type": item.media_type,
+        "size": item.size,
+        "sha256": item.sha256,
+    }
+
+
+def _audit(assessment: Assessment, question_id: str, *, old=None, new=None) -> None:
+    audit.record(
+        organisation_id=assessment.organisation_id,
+        assessment_id=assessment.id,
+        user_id=current_user.id,
+        action="evidence",
+        target=question_id,
+        old=old,
+        new=new,
+    )
+
+
+def _first_error(form: FlaskForm) -> str:
+    for field in form:
+        if field.errors:
+            label = field.label.text if field.type != "CSRFTokenField" else "Form"
+            return f"{label}: {field.errors[0]}"
+    return "The form could not be read; reload the page and try again."
+
+
+def _refused(assessment: Assessment, question: Question, message: str):
+    """Say why nothing was added, at the top of the page and next to the question."""
+    flash(f"{question.id}: nothing was added. {message}", "error")
+    session["evidence_error"] = {"question": question.id, "message": message}
+    return _back(assessment, question.id)
+
+
+def _back(assessment: Assessment, question_id: str):
+    """Redirect to the question on its principle's page, or to the overview."""
+    catalogue = current_catalogue()
+    for principle in catalogue.principles.values():
+        if any(q.id == question_id for q in principle.questions):
+            url = url_for(
+                "assessments.principle",
+                assessment_id=assessment.id,
+                principle_id=principle.id,
+                _anchor=question_id,
+            )
+            return redirect(url)
+    return redirect(url_for("assessments.overview", assessment_id=assessment.id))
