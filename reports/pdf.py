@@ -20,8 +20,8 @@ from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
 
 from assessment.catalogue import Catalogue, Mapping_
-from assessment.scoring import ScoredAssessment
-from reports.charts import bar_chart, radar_chart
+from assessment.scoring import ScoredAssessment, round_half_up
+from reports.charts import bar_chart, radar_chart, trend_chart
 from reports.export import to_json
 from reports.fetcher import ASSETS_DIR, AssetFetcher
 
@@ -81,10 +81,40 @@ def _mappings(catalogue: Catalogue) -> list[tuple[str, Mapping_]]:
     return [(q.id, m) for q in catalogue.questions.values() for m in q.mappings]
 
 
+def file_size(size: int) -> str:
+    """Return a byte count as a short human size: 812 bytes, 47.1 KB, 3.2 MB."""
+    if size < 1024:
+        return f"{size} bytes"
+    for unit in ("KB", "MB", "GB"):
+        size /= 1024
+        if size < 1024 or unit == "GB":
+            return f"{size:.1f} {unit}"
+    raise AssertionError("unreachable")
+
+
+def signed(change: int | None) -> str:
+    """Return a score change with its sign (+5, -3, \u00b10), or n/a."""
+    if change is None:
+        return "n/a"
+    return f"{change:+d}" if change else "\u00b10"
+
+
+def _trend_chart(scored: ScoredAssessment) -> Markup | None:
+    if scored.trend is None:
+        return None
+    rows = [(f"{r.principle_id} {r.title}", r.previous, r.current) for r in scored.trend.rows]
+    return Markup(trend_chart(rows))
+
+
 def render_html(
     scored: ScoredAssessment, catalogue: Catalogue, *, issued_at: datetime | None = None
 ) -> str:
-    """Return the report as HTML, the input WeasyPrint lays out."""
+    """Return the report as HTML, the input WeasyPrint lays out.
+
+    With `issued_at` the cover says "Issued <date>" (the stored, approved copy);
+    without it the document is a working copy and says when it was generated.
+    """
+    is_issued = issued_at is not None
     issued_at = issued_at or datetime.now(UTC)
     status = scored.info.status
     principle_items = [(f"{p.id} {p.title}", p.score, p.band_colour) for p in scored.principles]
@@ -93,6 +123,7 @@ def render_html(
         "scored": scored,
         "title": f"{scored.info.organisation}: {scored.info.service} - self-assessment report",
         "issued_at": issued_at,
+        "is_issued": is_issued,
         "is_draft": status != "approved",
         "status_label": status.replace("_", " ").capitalize(),
         "short_fingerprint": scored.catalogue_fingerprint[:12],
@@ -101,6 +132,10 @@ def render_html(
         # Charts escape their own labels; Markup stops Jinja escaping the SVG tags.
         "principle_chart": Markup(bar_chart(principle_items)),
         "theme_chart": Markup(radar_chart(theme_items)),
+        "trend_chart": _trend_chart(scored),
+        "file_size": file_size,
+        "signed": signed,
+        "display": round_half_up,
         "method_items": _method_items(scored.method),
         "na_line": _na_line,
         "bands": catalogue.scoring.bands,
@@ -117,7 +152,7 @@ def render_pdf(
     scored: ScoredAssessment, catalogue: Catalogue, *, issued_at: datetime | None = None
 ) -> bytes:
     """Render the assessment report as PDF/A-3b bytes with the JSON export attached."""
-    issued_at = issued_at or datetime.now(UTC)
+    stamp = issued_at or datetime.now(UTC)
     fetcher = AssetFetcher()
     html = HTML(
         string=render_html(scored, catalogue, issued_at=issued_at),
@@ -130,8 +165,8 @@ def render_pdf(
         url_fetcher=fetcher,
         name=ATTACHMENT_NAME,
         description="The scored assessment as JSON (reports/assessment.schema.json)",
-        created=issued_at,
-        modified=issued_at,
+        created=stamp,
+        modified=stamp,
         relationship="Data",
     )
     with _RENDER_LOCK:
