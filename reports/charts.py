@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from html import escape
 
-from assessment.scoring import round_half_up
+from assessment.scoring import ScoredAssessment, round_half_up
 
 # Okabe-Ito: vermillion, orange, bluish green; grey for "no score".
 RAG_COLOURS = {"red": "#D55E00", "amber": "#E69F00", "green": "#009E73"}
@@ -203,3 +203,13 @@ def trend_chart(items: Sequence[TrendItem], *, width: int = 640, label_width: in
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def assessment_charts(scored: ScoredAssessment) -> dict[str, str]:
+    """Draw the two charts of an assessment (principle bars, theme radar), for PDF and web alike."""
+    return {
+        "principles": bar_chart(
+            [(f"{p.id} {p.title}", p.score, p.band_colour) for p in scored.principles]
+        ),
+        "themes": radar_chart([(t.id, t.score, t.band_colour) for t in scored.themes]),
+    }

@@ -21,7 +21,7 @@ from weasyprint.text.fonts import FontConfiguration
 
 from assessment.catalogue import Catalogue, Mapping_
 from assessment.scoring import ScoredAssessment, round_half_up
-from reports.charts import bar_chart, radar_chart, trend_chart
+from reports.charts import assessment_charts, trend_chart
 from reports.export import to_json
 from reports.fetcher import ASSETS_DIR, AssetFetcher
 
@@ -117,8 +117,7 @@ def render_html(
     is_issued = issued_at is not None
     issued_at = issued_at or datetime.now(UTC)
     status = scored.info.status
-    principle_items = [(f"{p.id} {p.title}", p.score, p.band_colour) for p in scored.principles]
-    theme_items = [(t.id, t.score, t.band_colour) for t in scored.themes]
+    charts = assessment_charts(scored)
     context: dict[str, Any] = {
         "scored": scored,
         "title": f"{scored.info.organisation}: {scored.info.service} - self-assessment report",
@@ -130,8 +129,8 @@ def render_html(
         "top_gaps": scored.gaps[:TOP_ACTIONS],
         "principle_titles": {p.id: p.title for p in scored.principles},
         # Charts escape their own labels; Markup stops Jinja escaping the SVG tags.
-        "principle_chart": Markup(bar_chart(principle_items)),
-        "theme_chart": Markup(radar_chart(theme_items)),
+        "principle_chart": Markup(charts["principles"]),
+        "theme_chart": Markup(charts["themes"]),
         "trend_chart": _trend_chart(scored),
         "file_size": file_size,
         "signed": signed,
@@ -146,6 +145,17 @@ def render_html(
         "catalogue_fingerprint": catalogue.fingerprint[:12],
     }
     return _environment().get_template("report/report.html").render(context)
+
+
+def _write_pdf(html: HTML, attachments: list[Attachment]) -> bytes:
+    with _RENDER_LOCK:
+        css, font_config = _stylesheet()
+        return html.write_pdf(
+            stylesheets=[css],
+            font_config=font_config,
+            pdf_variant=PDF_VARIANT,
+            attachments=attachments,
+        )
 
 
 def render_pdf(
@@ -169,11 +179,66 @@ def render_pdf(
         modified=stamp,
         relationship="Data",
     )
-    with _RENDER_LOCK:
-        css, font_config = _stylesheet()
-        return html.write_pdf(
-            stylesheets=[css],
-            font_config=font_config,
-            pdf_variant=PDF_VARIANT,
-            attachments=[attachment],
-        )
+    return _write_pdf(html, [attachment])
+
+
+def public_summary_html(
+    scored: ScoredAssessment, catalogue: Catalogue, *, issued_at: datetime | None = None
+) -> str:
+    """Return the public summary as HTML: scores, charts and the public narrative only."""
+    info = scored.info
+    charts = assessment_charts(scored)
+    # The template gets named public facts, never `scored`, so no comment,
+    # evidence, owner, audit entry or review note can reach it by accident.
+    themes = [
+        {
+            "id": t.id,
+            "title": t.title,
+            "display_score": t.display_score,
+            "band": t.band,
+            "band_colour": t.band_colour,
+            "principles": [
+                {
+                    "id": p.id,
+                    "title": p.title,
+                    "display_score": p.display_score,
+                    "band": p.band,
+                    "band_colour": p.band_colour,
+                }
+                for p in t.principles
+            ],
+        }
+        for t in scored.themes
+    ]
+    context: dict[str, Any] = {
+        "title": f"{info.organisation}: {info.service} - public summary",
+        "organisation": info.organisation,
+        "service": info.service,
+        "source_title": scored.source_title,
+        "catalogue_title": scored.catalogue_title,
+        "catalogue_version": scored.catalogue_version,
+        "approved_at": info.approved_at if info.status == "approved" else None,
+        "is_draft": info.status != "approved",
+        "issued_at": issued_at or datetime.now(UTC),
+        "display_score": scored.display_score,
+        "band": scored.band,
+        "band_colour": scored.band_colour,
+        "narrative": info.public_narrative.strip(),
+        "themes": themes,
+        "fingerprint": scored.fingerprint,
+        "principle_chart": Markup(charts["principles"]),
+        "theme_chart": Markup(charts["themes"]),
+    }
+    return _environment().get_template("report/public.html").render(context)
+
+
+def render_public_summary(
+    scored: ScoredAssessment, catalogue: Catalogue, *, issued_at: datetime | None = None
+) -> bytes:
+    """Render the short publishable summary (principle 11) as PDF/A-3b, with nothing attached."""
+    html = HTML(
+        string=public_summary_html(scored, catalogue, issued_at=issued_at),
+        base_url=BASE_URL,
+        url_fetcher=AssetFetcher(),
+    )
+    return _write_pdf(html, [])
