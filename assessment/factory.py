@@ -76,9 +76,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from assessment.views import assessments, auth, catalogue, main, reports
+    from assessment.views import assessments, auth, catalogue, main, reports, transfer
 
-    for module in (main, auth, assessments, catalogue, reports):
+    for module in (main, auth, assessments, catalogue, reports, transfer):
         app.register_blueprint(module.bp)
 
 
