@@ -321,6 +321,13 @@ def test_pdf_declares_pdf_a_3b(draft):
     assert b"pdfaid:part" in xmp.stream.get_data() and b"3" in xmp.stream.get_data()
 
 
+def test_pdf_is_tagged_for_screen_readers(draft):
+    _, _, reader, _ = draft
+    root = reader.trailer["/Root"]
+    assert "/StructTreeRoot" in root
+    assert root["/MarkInfo"]["/Marked"]
+
+
 def test_fonts_are_the_bundled_dejavu_and_embedded(draft):
     _, _, reader, _ = draft
     fonts = set()
