@@ -105,9 +105,20 @@ def register_blueprints(app: Flask) -> None:
         members,
         reports,
         review,
+        transfer,
     )
 
-    for module in (main, auth, assessments, review, evidence, members, catalogue, reports):
+    for module in (
+        main,
+        auth,
+        assessments,
+        review,
+        evidence,
+        members,
+        catalogue,
+        reports,
+        transfer,
+    ):
         app.register_blueprint(module.bp)
 
 

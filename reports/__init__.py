@@ -1,4 +1,4 @@
-"""Turn a scored assessment into documents: PDF, CSV and JSON, as bytes.
+"""Turn a scored assessment into documents: PDF, CSV, JSON and XLSX, as bytes.
 
 Nothing here queries a database or imports Flask, so the web download, the
 CLI and batch jobs all call the same functions.
@@ -9,20 +9,36 @@ from __future__ import annotations
 from assessment.catalogue import Catalogue
 from assessment.scoring import ScoredAssessment
 from reports.export import to_csv, to_dict, to_json
-from reports.pdf import render_html, render_pdf
+from reports.pdf import render_html, render_pdf, render_public_summary
+from reports.xlsx import to_xlsx
 
-FORMATS = ("pdf", "csv", "json")
+# "pdf" is the full, confidential report; "public.pdf" the publishable summary.
+FORMATS = ("pdf", "public.pdf", "csv", "json", "xlsx")
 
 
 def render(fmt: str, scored: ScoredAssessment, catalogue: Catalogue) -> bytes:
     """Render a scored assessment in one of FORMATS."""
     if fmt == "pdf":
         return render_pdf(scored, catalogue)
+    if fmt == "public.pdf":
+        return render_public_summary(scored, catalogue)
     if fmt == "csv":
         return to_csv(scored)
     if fmt == "json":
         return to_json(scored)
+    if fmt == "xlsx":
+        return to_xlsx(scored)
     raise ValueError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
-__all__ = ["FORMATS", "render", "render_html", "render_pdf", "to_csv", "to_dict", "to_json"]
+__all__ = [
+    "FORMATS",
+    "render",
+    "render_html",
+    "render_pdf",
+    "render_public_summary",
+    "to_csv",
+    "to_dict",
+    "to_json",
+    "to_xlsx",
+]

@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from html import escape
 
-from assessment.scoring import round_half_up
+from assessment.scoring import ScoredAssessment, round_half_up
 
 # Okabe-Ito: vermillion, orange, bluish green; grey for "no score".
 RAG_COLOURS = {"red": "#D55E00", "amber": "#E69F00", "green": "#009E73"}
@@ -143,3 +143,73 @@ def radar_chart(items: Sequence[Item], *, size: int = 360) -> str:
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+# One trend item: (label, previous score or None, current score or None).
+TrendItem = tuple[str, float | None, float | None]
+PREVIOUS = "#56B4E9"  # Okabe-Ito sky blue, paired with ACCENT for "now"
+
+
+def _signed(previous: float | None, current: float | None) -> str:
+    before, now = round_half_up(previous), round_half_up(current)
+    if before is None or now is None:
+        return ""
+    change = now - before
+    return f"{change:+d}" if change else "\u00b10"
+
+
+def trend_chart(items: Sequence[TrendItem], *, width: int = 640, label_width: int = 200) -> str:
+    """Draw previous and current scores as paired bars, each with its number and the change."""
+    pair_h, bar_h, top = 26, 10, 30
+    max_chars = int((label_width - 10) / 6.5)
+    plot = width - label_width - 90
+    height = top + pair_h * len(items) + 6
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-trend" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" font-family="{FONT}" font-size="10">',
+        # The legend names both bars in words, so the pair does not rely on colour.
+        f'<rect x="{label_width}" y="2" width="10" height="8" fill="{PREVIOUS}"/>'
+        f'<text x="{label_width + 14}" y="10" fill="{INK}">Previous (upper bar)</text>'
+        f'<rect x="{label_width + 150}" y="2" width="10" height="8" fill="{ACCENT}"/>'
+        f'<text x="{label_width + 164}" y="10" fill="{INK}">Now (lower bar)</text>'
+        f'<text x="{width - 4}" y="10" text-anchor="end" fill="{INK}">Change</text>',
+    ]
+    for tick in (0, 50, 100):
+        x = label_width + plot * tick / 100
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 4}" '
+            f'stroke="#d0d0d0" stroke-width="0.6"/>'
+            f'<text x="{x:.1f}" y="{top - 9}" text-anchor="middle" font-size="7" '
+            f'fill="#555555">{tick}</text>'
+        )
+    for i, (label, previous, current) in enumerate(items):
+        y = top + i * pair_h
+        parts.append(
+            f'<text x="{label_width - 8}" y="{y + bar_h + 3}" text-anchor="end" '
+            f'fill="{INK}">{_text(_fit(label, max_chars))}</text>'
+        )
+        for offset, score, fill in ((0, previous, PREVIOUS), (bar_h + 1, current, ACCENT)):
+            bar = plot * max(0.0, min(100.0, score or 0)) / 100
+            parts.append(
+                f'<rect x="{label_width}" y="{y + offset}" width="{bar:.1f}" height="{bar_h}" '
+                f'fill="{fill}"/>'
+                f'<text x="{label_width + bar + 4:.1f}" y="{y + offset + bar_h - 1.5}" '
+                f'font-size="8" fill="{INK}">{_score_text(score)}</text>'
+            )
+        parts.append(
+            f'<text x="{width - 4}" y="{y + bar_h + 3}" text-anchor="end" font-weight="bold" '
+            f'fill="{INK}">{_signed(previous, current)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def assessment_charts(scored: ScoredAssessment) -> dict[str, str]:
+    """Draw the two charts of an assessment (principle bars, theme radar), for PDF and web alike."""
+    return {
+        "principles": bar_chart(
+            [(f"{p.id} {p.title}", p.score, p.band_colour) for p in scored.principles]
+        ),
+        "themes": radar_chart([(t.id, t.score, t.band_colour) for t in scored.themes]),
+    }

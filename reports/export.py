@@ -17,14 +17,19 @@ from datetime import date, datetime
 from typing import Any
 
 from assessment.scoring import (
+    AuditEntry,
+    EvidenceItem,
     Gap,
     PrincipleResult,
     QuestionResult,
     ScoredAssessment,
     ThemeResult,
+    Trend,
 )
 
-SCHEMA_VERSION = "1.0"
+# 1.1 added evidence, owners and due dates, the trend, the assessment
+# fingerprint, the public narrative, approval and the audit trail.
+SCHEMA_VERSION = "1.1"
 
 CSV_HEADER = (
     "theme_id",
@@ -37,8 +42,11 @@ CSV_HEADER = (
     "scope_reason",
     "answer",
     "comment",
+    "evidence_count",
     "score",
     "principle_band",
+    "principle_owner",
+    "due_date",
     "is_gap",
     "priority",
     "recommendation",
@@ -86,8 +94,11 @@ def to_csv(scored: ScoredAssessment) -> bytes:
                 writer.writerow(
                     [neutralise(c) for c in text_cells]
                     + [
+                        str(len(q.evidence)),
                         _number(q.score),
                         neutralise(principle.band),
+                        neutralise(principle.owner),
+                        _plain(principle.due_date) or "",
                         _yes_no(q.is_gap),
                         _number(q.priority) if q.is_gap else "",
                         neutralise(q.recommendation) if q.is_gap else "",
@@ -110,6 +121,19 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def _evidence(e: EvidenceItem) -> dict[str, Any]:
+    # Metadata only: the file bytes stay in evidence storage, links are not followed.
+    return {
+        "kind": e.kind,
+        "title": e.title,
+        "url": e.url,
+        "filename": e.filename,
+        "media_type": e.media_type,
+        "size": e.size,
+        "sha256": e.sha256,
+    }
+
+
 def _question(q: QuestionResult) -> dict[str, Any]:
     return {
         "id": q.id,
@@ -129,6 +153,7 @@ def _question(q: QuestionResult) -> dict[str, Any]:
         "priority": q.priority,
         "recommendation": q.recommendation,
         "note": q.note,
+        "evidence": [_evidence(e) for e in q.evidence],
     }
 
 
@@ -148,6 +173,8 @@ def _principle(p: PrincipleResult) -> dict[str, Any]:
         "completion": p.completion,
         "answered_count": p.answered_count,
         "applicable_count": p.applicable_count,
+        "owner": p.owner,
+        "due_date": _plain(p.due_date),
         "questions": [_question(q) for q in p.questions],
     }
 
@@ -176,6 +203,39 @@ def _gap(g: Gap, rank: int) -> dict[str, Any]:
         "score": g.score,
         "priority": g.priority,
         "answered": g.answered,
+        "owner": g.owner,
+        "due_date": _plain(g.due_date),
+    }
+
+
+def _trend(trend: Trend | None) -> dict[str, Any] | None:
+    if trend is None:
+        return None
+    return {
+        "previous_assessment_id": trend.previous_assessment_id,
+        "previous_approved_at": _plain(trend.previous_approved_at),
+        "previous_score": trend.previous_score,
+        "rows": [
+            {
+                "principle_id": r.principle_id,
+                "title": r.title,
+                "previous": r.previous,
+                "current": r.current,
+                "change": r.change,
+            }
+            for r in trend.rows
+        ],
+    }
+
+
+def _audit(e: AuditEntry) -> dict[str, Any]:
+    return {
+        "at": _plain(e.at),
+        "who": e.who,
+        "action": e.action,
+        "target": e.target,
+        "old": _plain(e.old),
+        "new": _plain(e.new),
     }
 
 
@@ -191,6 +251,11 @@ def to_dict(scored: ScoredAssessment) -> dict[str, Any]:
             "status": info.status,
             "created_at": _plain(info.created_at),
             "updated_at": _plain(info.updated_at),
+            "fingerprint": scored.fingerprint,
+            "approved_at": _plain(info.approved_at),
+            "approved_by": info.approved_by,
+            "previous_assessment_id": info.previous_assessment_id,
+            "public_narrative": info.public_narrative,
         },
         "catalogue": {
             "id": scored.catalogue_id,
@@ -213,6 +278,8 @@ def to_dict(scored: ScoredAssessment) -> dict[str, Any]:
         },
         "themes": [_theme(t) for t in scored.themes],
         "gaps": [_gap(g, i) for i, g in enumerate(scored.gaps, start=1)],
+        "trend": _trend(scored.trend),
+        "audit": [_audit(e) for e in scored.info.audit],
         "method": scored.method,
     }
 

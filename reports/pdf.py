@@ -20,8 +20,8 @@ from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
 
 from assessment.catalogue import Catalogue, Mapping_
-from assessment.scoring import ScoredAssessment
-from reports.charts import bar_chart, radar_chart
+from assessment.scoring import ScoredAssessment, round_half_up
+from reports.charts import assessment_charts, trend_chart
 from reports.export import to_json
 from reports.fetcher import ASSETS_DIR, AssetFetcher
 
@@ -30,6 +30,10 @@ STYLESHEET = ASSETS_DIR / "report.css"
 # The trailing slash makes relative URLs (fonts/...) resolve inside reports/.
 BASE_URL = ASSETS_DIR.as_uri() + "/"
 PDF_VARIANT = "pdf/a-3b"
+# Tagged PDF gives screen readers the headings, lists and tables in reading
+# order. Checked on WeasyPrint 70: the pages are pixel-identical untagged and
+# tagged, and qpdf --check passes; the cost is a larger file and a slower render.
+PDF_OPTIONS = {"pdf_variant": PDF_VARIANT, "pdf_tags": True}
 ATTACHMENT_NAME = "assessment.json"
 TOP_ACTIONS = 5
 
@@ -81,26 +85,60 @@ def _mappings(catalogue: Catalogue) -> list[tuple[str, Mapping_]]:
     return [(q.id, m) for q in catalogue.questions.values() for m in q.mappings]
 
 
+def file_size(size: int) -> str:
+    """Return a byte count as a short human size: 812 bytes, 47.1 KB, 3.2 MB."""
+    if size < 1024:
+        return f"{size} bytes"
+    for unit in ("KB", "MB", "GB"):
+        size /= 1024
+        if size < 1024 or unit == "GB":
+            return f"{size:.1f} {unit}"
+    raise AssertionError("unreachable")
+
+
+def signed(change: int | None) -> str:
+    """Return a score change with its sign (+5, -3, \u00b10), or n/a."""
+    if change is None:
+        return "n/a"
+    return f"{change:+d}" if change else "\u00b10"
+
+
+def _trend_chart(scored: ScoredAssessment) -> Markup | None:
+    if scored.trend is None:
+        return None
+    rows = [(f"{r.principle_id} {r.title}", r.previous, r.current) for r in scored.trend.rows]
+    return Markup(trend_chart(rows))
+
+
 def render_html(
     scored: ScoredAssessment, catalogue: Catalogue, *, issued_at: datetime | None = None
 ) -> str:
-    """Return the report as HTML, the input WeasyPrint lays out."""
+    """Return the report as HTML, the input WeasyPrint lays out.
+
+    With `issued_at` the cover says "Issued <date>" (the stored, approved copy);
+    without it the document is a working copy and says when it was generated.
+    """
+    is_issued = issued_at is not None
     issued_at = issued_at or datetime.now(UTC)
     status = scored.info.status
-    principle_items = [(f"{p.id} {p.title}", p.score, p.band_colour) for p in scored.principles]
-    theme_items = [(t.id, t.score, t.band_colour) for t in scored.themes]
+    charts = assessment_charts(scored)
     context: dict[str, Any] = {
         "scored": scored,
         "title": f"{scored.info.organisation}: {scored.info.service} - self-assessment report",
         "issued_at": issued_at,
+        "is_issued": is_issued,
         "is_draft": status != "approved",
         "status_label": status.replace("_", " ").capitalize(),
         "short_fingerprint": scored.catalogue_fingerprint[:12],
         "top_gaps": scored.gaps[:TOP_ACTIONS],
         "principle_titles": {p.id: p.title for p in scored.principles},
         # Charts escape their own labels; Markup stops Jinja escaping the SVG tags.
-        "principle_chart": Markup(bar_chart(principle_items)),
-        "theme_chart": Markup(radar_chart(theme_items)),
+        "principle_chart": Markup(charts["principles"]),
+        "theme_chart": Markup(charts["themes"]),
+        "trend_chart": _trend_chart(scored),
+        "file_size": file_size,
+        "signed": signed,
+        "display": round_half_up,
         "method_items": _method_items(scored.method),
         "na_line": _na_line,
         "bands": catalogue.scoring.bands,
@@ -113,11 +151,22 @@ def render_html(
     return _environment().get_template("report/report.html").render(context)
 
 
+def _write_pdf(html: HTML, attachments: list[Attachment]) -> bytes:
+    with _RENDER_LOCK:
+        css, font_config = _stylesheet()
+        return html.write_pdf(
+            stylesheets=[css],
+            font_config=font_config,
+            attachments=attachments,
+            **PDF_OPTIONS,
+        )
+
+
 def render_pdf(
     scored: ScoredAssessment, catalogue: Catalogue, *, issued_at: datetime | None = None
 ) -> bytes:
     """Render the assessment report as PDF/A-3b bytes with the JSON export attached."""
-    issued_at = issued_at or datetime.now(UTC)
+    stamp = issued_at or datetime.now(UTC)
     fetcher = AssetFetcher()
     html = HTML(
         string=render_html(scored, catalogue, issued_at=issued_at),
@@ -130,15 +179,70 @@ def render_pdf(
         url_fetcher=fetcher,
         name=ATTACHMENT_NAME,
         description="The scored assessment as JSON (reports/assessment.schema.json)",
-        created=issued_at,
-        modified=issued_at,
+        created=stamp,
+        modified=stamp,
         relationship="Data",
     )
-    with _RENDER_LOCK:
-        css, font_config = _stylesheet()
-        return html.write_pdf(
-            stylesheets=[css],
-            font_config=font_config,
-            pdf_variant=PDF_VARIANT,
-            attachments=[attachment],
-        )
+    return _write_pdf(html, [attachment])
+
+
+def public_summary_html(
+    scored: ScoredAssessment, catalogue: Catalogue, *, issued_at: datetime | None = None
+) -> str:
+    """Return the public summary as HTML: scores, charts and the public narrative only."""
+    info = scored.info
+    charts = assessment_charts(scored)
+    # The template gets named public facts, never `scored`, so no comment,
+    # evidence, owner, audit entry or review note can reach it by accident.
+    themes = [
+        {
+            "id": t.id,
+            "title": t.title,
+            "display_score": t.display_score,
+            "band": t.band,
+            "band_colour": t.band_colour,
+            "principles": [
+                {
+                    "id": p.id,
+                    "title": p.title,
+                    "display_score": p.display_score,
+                    "band": p.band,
+                    "band_colour": p.band_colour,
+                }
+                for p in t.principles
+            ],
+        }
+        for t in scored.themes
+    ]
+    context: dict[str, Any] = {
+        "title": f"{info.organisation}: {info.service} - public summary",
+        "organisation": info.organisation,
+        "service": info.service,
+        "source_title": scored.source_title,
+        "catalogue_title": scored.catalogue_title,
+        "catalogue_version": scored.catalogue_version,
+        "approved_at": info.approved_at if info.status == "approved" else None,
+        "is_draft": info.status != "approved",
+        "issued_at": issued_at or datetime.now(UTC),
+        "display_score": scored.display_score,
+        "band": scored.band,
+        "band_colour": scored.band_colour,
+        "narrative": info.public_narrative.strip(),
+        "themes": themes,
+        "fingerprint": scored.fingerprint,
+        "principle_chart": Markup(charts["principles"]),
+        "theme_chart": Markup(charts["themes"]),
+    }
+    return _environment().get_template("report/public.html").render(context)
+
+
+def render_public_summary(
+    scored: ScoredAssessment, catalogue: Catalogue, *, issued_at: datetime | None = None
+) -> bytes:
+    """Render the short publishable summary (principle 11) as PDF/A-3b, with nothing attached."""
+    html = HTML(
+        string=public_summary_html(scored, catalogue, issued_at=issued_at),
+        base_url=BASE_URL,
+        url_fetcher=AssetFetcher(),
+    )
+    return _write_pdf(html, [])

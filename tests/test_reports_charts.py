@@ -2,7 +2,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from reports.charts import bar_chart, radar_chart
+from reports.charts import assessment_charts, bar_chart, radar_chart, trend_chart
+from tests.report_data import sample_scored
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -70,3 +71,19 @@ def test_radar_falls_back_to_bars_below_three_axes():
 def test_chart_with_no_items_is_still_valid():
     ET.fromstring(bar_chart([]))
     ET.fromstring(radar_chart([]))
+
+
+def test_trend_chart_prints_both_scores_and_the_signed_change():
+    svg = trend_chart([("P1 Prevent", 40.0, 52.4), ("P2 Combat", 60.0, 55.0), ("P5", None, None)])
+    runs = text_runs(svg)
+    for number in ("40", "52", "60", "55", "+12", "-5"):
+        assert number in runs
+    assert "Previous (upper bar)" in runs and "Now (lower bar)" in runs
+
+
+def test_assessment_charts_draws_principle_bars_and_theme_radar():
+    scored = sample_scored()
+    charts = assessment_charts(scored)
+    assert "chart-bars" in charts["principles"] and "chart-radar" in charts["themes"]
+    for principle in scored.principles:
+        assert principle.id in "".join(texts(charts["principles"]))

@@ -1,14 +1,16 @@
 import csv
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import jsonschema
 import pytest
 
 from assessment.catalogue import load_catalogue
+from assessment.scoring import Assignment, score_assessment
 from reports.export import CSV_HEADER, SCHEMA_VERSION, neutralise, to_csv, to_dict, to_json
-from tests.report_data import sample_scored
+from tests.report_data import EVIDENCE, NARRATIVE, OWNERS, sample_answers, sample_scored
 
 SCHEMA = json.loads(
     (Path(__file__).resolve().parent.parent / "reports" / "assessment.schema.json").read_text()
@@ -108,3 +110,50 @@ def test_json_keeps_user_text_verbatim(catalogue):
     data = json.loads(to_json(sample_scored(catalogue=catalogue, comments={"P1.1": comment})))
     questions = [q for t in data["themes"] for p in t["principles"] for q in p["questions"]]
     assert next(q for q in questions if q["id"] == "P1.1")["comment"] == comment
+
+
+def test_json_carries_evidence_owners_trend_fingerprint_narrative_and_audit(catalogue):
+    scored = sample_scored(catalogue=catalogue, with_previous=True)
+    data = to_dict(scored)
+    jsonschema.Draft202012Validator(SCHEMA).validate(data)
+    assert data["assessment"]["fingerprint"] == scored.fingerprint
+    assert data["assessment"]["public_narrative"] == NARRATIVE
+    principles = {p["id"]: p for t in data["themes"] for p in t["principles"]}
+    assert principles["P1"]["owner"] == OWNERS["P1"].owner
+    assert principles["P1"]["due_date"] == OWNERS["P1"].due_date.isoformat()
+    first = principles["P1"]["questions"][0]
+    assert [e["filename"] for e in first["evidence"]] == [e.filename for e in EVIDENCE]
+    assert "content" not in first["evidence"][0]  # metadata only, never the file
+    assert [r["principle_id"] for r in data["trend"]["rows"]] == [p.id for p in scored.principles]
+    assert data["trend"]["previous_assessment_id"] == 41
+    assert [(a["action"], a["target"]) for a in data["audit"]] == [
+        ("create", "assessment"),
+        ("answer", "P1.1"),
+    ]
+    assert data["audit"][0]["at"] == "2024-05-01T08:00:00+00:00"
+    gaps_by_principle = {g["principle_id"]: g for g in data["gaps"]}
+    if "P1" in gaps_by_principle:
+        assert gaps_by_principle["P1"]["owner"] == OWNERS["P1"].owner
+
+
+def test_json_without_a_previous_assessment_has_a_null_trend(catalogue):
+    data = to_dict(sample_scored(catalogue=catalogue))
+    jsonschema.Draft202012Validator(SCHEMA).validate(data)
+    assert data["trend"] is None
+
+
+def test_csv_counts_evidence_and_names_the_owner(catalogue):
+    rows = {r["question_id"]: r for r in csv_rows(to_csv(sample_scored(catalogue=catalogue)))}
+    first = next(iter(catalogue.questions))
+    assert rows[first]["evidence_count"] == str(len(EVIDENCE))
+    assert rows[first]["principle_owner"] == OWNERS["P1"].owner
+    assert rows[first]["due_date"] == OWNERS["P1"].due_date.isoformat()
+    assert all(r["evidence_count"] == "0" for q, r in rows.items() if q != first)
+
+
+def test_csv_neutralises_a_formula_in_the_owner_name(catalogue):
+    scored = sample_scored(catalogue=catalogue)
+    info = replace(scored.info, assignments={"P1": Assignment(owner="=cmd|'/c calc'!A1")})
+    hostile = score_assessment(catalogue, info, sample_answers(catalogue))
+    row = csv_rows(to_csv(hostile))[0]
+    assert row["principle_owner"] == "'=cmd|'/c calc'!A1"

@@ -14,7 +14,15 @@ from reports import fetcher as fetcher_module
 from reports.export import to_json
 from reports.fetcher import ASSETS_DIR, AssetFetcher, AssetFetchRefused, asset_path
 from reports.pdf import ATTACHMENT_NAME, BASE_URL, render_html, render_pdf
-from tests.report_data import ISSUED_AT, expanded_catalogue, sample_scored
+from tests.report_data import (
+    APPROVED_AT,
+    APPROVER,
+    EVIDENCE,
+    ISSUED_AT,
+    OWNERS,
+    expanded_catalogue,
+    sample_scored,
+)
 
 HOSTILE = {
     "P1.1": "Checked by <script>alert(1)</script> the team",
@@ -43,7 +51,7 @@ def catalogue():
 
 @pytest.fixture(scope="module")
 def draft(catalogue):
-    scored = sample_scored("draft", catalogue=catalogue, comments=HOSTILE)
+    scored = sample_scored("draft", catalogue=catalogue, comments=HOSTILE, with_previous=True)
     fetched: list[str] = []
     original = AssetFetcher.fetch
 
@@ -164,6 +172,72 @@ def test_appendix_lists_mappings_from_the_catalogue(catalogue):
     assert "Ofcom ICU C9" in html and "ICU C9.1" in html and question["id"] in html
 
 
+def test_fingerprint_is_on_the_cover_and_in_the_appendix(draft):
+    scored, _, reader, _ = draft
+    assert scored.fingerprint
+    assert scored.fingerprint in squash(reader.pages[0].extract_text())
+    text = pdf_text(reader)
+    assert "Assessment fingerprint: sha256 of the canonical answers and profile" in text
+    assert squash(text).count(scored.fingerprint) >= 2
+
+
+def test_evidence_is_listed_under_its_question_and_links_are_text(draft):
+    _, _, reader, fetched = draft
+    text = squash(pdf_text(reader))
+    file, link = EVIDENCE
+    assert squash(file.filename) in text
+    assert file.sha256[:12] in text and "47.1KB" in text and file.media_type in text
+    assert squash(link.url) in text
+    assert not any("transparency.example.org" in url for url in fetched)
+
+
+def test_owners_appear_per_principle_and_in_the_action_plan(draft):
+    scored, _, reader, _ = draft
+    text = pdf_text(reader)
+    for principle_id, assignment in OWNERS.items():
+        page = next(
+            normalise(p.extract_text())
+            for p in reader.pages
+            if f"{principle_id}: {scored.principle(principle_id).title}"
+            in normalise(p.extract_text())
+            and "Owner:" in p.extract_text()
+        )
+        assert f"Owner: {assignment.owner}, due {assignment.due_date:%d %B %Y}" in page
+    owned_gaps = [g for g in scored.gaps if g.owner]
+    assert owned_gaps, "the sample should have a gap in an owned principle"
+    assert f"{owned_gaps[0].due_date:%d %b %Y}" in text
+    assert "not assigned" in text
+
+
+def test_trend_lists_every_principle_with_its_signed_change(draft):
+    scored, _, reader, _ = draft
+    text = pdf_text(reader)
+    assert "Trend" in text
+    for row in scored.trend.rows:
+        if row.change is not None:
+            change = f"{row.change:+d}" if row.change else "±0"
+            assert re.search(
+                rf"{re.escape(row.principle_id)}: .*? \d+ \d+ {re.escape(change)}", text
+            )
+
+
+def test_without_a_previous_assessment_the_trend_says_so(catalogue):
+    html = render_html(sample_scored(catalogue=catalogue), catalogue, issued_at=ISSUED_AT)
+    assert "No previous approved assessment" in html
+
+
+def test_issued_copy_names_issue_date_and_approver_on_the_cover(approved):
+    _, _, reader = approved
+    cover = normalise(reader.pages[0].extract_text())
+    assert f"Issued {ISSUED_AT:%d %B %Y}" in cover
+    assert f"by {APPROVER} on {APPROVED_AT:%d %B %Y}" in cover
+
+
+def test_a_working_copy_says_generated_not_issued(catalogue):
+    html = render_html(sample_scored(catalogue=catalogue), catalogue)
+    assert "Generated" in html and "Issued " not in html
+
+
 # ---------- draft marking ----------
 
 
@@ -247,6 +321,13 @@ def test_pdf_declares_pdf_a_3b(draft):
     assert b"pdfaid:part" in xmp.stream.get_data() and b"3" in xmp.stream.get_data()
 
 
+def test_pdf_is_tagged_for_screen_readers(draft):
+    _, _, reader, _ = draft
+    root = reader.trailer["/Root"]
+    assert "/StructTreeRoot" in root
+    assert root["/MarkInfo"]["/Marked"]
+
+
 def test_fonts_are_the_bundled_dejavu_and_embedded(draft):
     _, _, reader, _ = draft
     fonts = set()
@@ -269,6 +350,19 @@ def test_qpdf_check_passes(draft, tmp_path):
     path.write_bytes(pdf)
     result = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.skipif(
+    shutil.which("pdfdetach") is None,
+    reason="pdfdetach is not installed (apt-get install poppler-utils)",
+)
+def test_pdfdetach_lists_the_json_attachment(draft, tmp_path):
+    _, pdf, _, _ = draft
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    result = subprocess.run(["pdfdetach", "-list", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert ATTACHMENT_NAME in result.stdout
 
 
 def test_issued_at_defaults_to_now(catalogue):

@@ -1,4 +1,8 @@
-"""Report downloads: PDF, CSV and JSON of one assessment."""
+"""Report downloads of one assessment: full PDF, public summary PDF, CSV, JSON and XLSX.
+
+The full report is `/assessments/<id>/report.<fmt>`; the publishable summary
+(principle 11) is `/assessments/<id>/summary.pdf`.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,13 @@ import re
 
 from flask import Blueprint, Response
 from flask_login import login_required
+from markupsafe import Markup
 
 from assessment.access import Permission, get_assessment_or_404, require
 from assessment.extensions import current_catalogue
 from assessment.snapshot import issued_report, score_stored
 from reports import render
+from reports.charts import assessment_charts
 
 bp = Blueprint("reports", __name__, url_prefix="/assessments")
 
@@ -18,16 +24,27 @@ MEDIA_TYPES = {
     "pdf": "application/pdf",
     "csv": "text/csv; charset=utf-8",
     "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "public.pdf": "application/pdf",
 }
+
+
+@bp.app_template_global()
+def report_charts(scored) -> dict[str, Markup]:
+    """Return the report's SVG charts for a web page (labels are escaped by reports.charts)."""
+    return {name: Markup(svg) for name, svg in assessment_charts(scored).items()}
 
 
 def download_name(service: str, assessment_id: int, fmt: str) -> str:
     """Return a safe file name for a download."""
     slug = re.sub(r"[^A-Za-z0-9]+", "-", service).strip("-").lower() or "service"
+    if fmt == "public.pdf":
+        return f"vp-assessment-{assessment_id}-{slug[:40]}-public-summary.pdf"
     return f"vp-assessment-{assessment_id}-{slug[:40]}.{fmt}"
 
 
-@bp.get("/<int:assessment_id>/report.<any(pdf, csv, json):fmt>")
+@bp.get("/<int:assessment_id>/summary.pdf", defaults={"fmt": "public.pdf"})
+@bp.get("/<int:assessment_id>/report.<any(pdf, csv, json, xlsx):fmt>")
 @login_required
 def download(assessment_id: int, fmt: str):
     """Send the report of one assessment in the format asked for."""

@@ -1,0 +1,238 @@
+"""Read a JSON export back into what a new draft needs: service, profile and answers.
+
+Pure: no Flask, no database. The file is checked against the export's JSON
+Schema and then against the current catalogue. Problems that would store
+wrong data (not JSON, another schema version, an answer that is not an
+option of its question) refuse the whole file with every problem named by
+its place in the file; things that can be left behind safely (a question id
+this catalogue no longer has, evidence, which an export lists but does not
+carry) are skipped and reported as warnings.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from assessment.catalogue import Catalogue, ProfileQuestion, Question
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "reports" / "assessment.schema.json"
+MAX_BYTES = 2 * 1024 * 1024  # the app's MAX_CONTENT_LENGTH; an export of 11 principles is ~200 KB
+COMMENT_MAX = 5000  # as assessment.forms.COMMENT_MAX, which imports Flask
+SERVICE_MAX = 200  # Assessment.service_name
+MAX_PROBLEMS = 20  # enough to act on; a wholly wrong file would otherwise list thousands
+
+
+class ImportRefused(ValueError):
+    """A file that cannot become an assessment; nothing was stored."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class ImportedAnswer:
+    value: Any
+    comment: str
+
+
+@dataclass(frozen=True)
+class ImportedAssessment:
+    """What a JSON export says, checked against the current catalogue."""
+
+    service: str
+    profile: dict[str, Any]
+    answers: dict[str, ImportedAnswer]
+    source_catalogue_version: str
+    source_catalogue_fingerprint: str
+    warnings: tuple[str, ...] = field(default=())
+
+
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _place(path: Any) -> str:
+    """Write a JSON path the way the catalogue errors do: themes[0].principles[2].id."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _load(data: bytes) -> dict[str, Any]:
+    if len(data) > MAX_BYTES:
+        raise ImportRefused(
+            [f"the file is {len(data):,} bytes; an export may be at most {MAX_BYTES:,} bytes"]
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportRefused([f"the file is not UTF-8 text (byte {exc.start})"]) from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportRefused(
+            [f"the file is not JSON: line {exc.lineno} column {exc.colno}: {exc.msg}"]
+        ) from None
+    if not isinstance(document, dict):
+        raise ImportRefused(["the file is JSON but not an assessment export (expected an object)"])
+    return document
+
+
+def _check_schema(document: dict[str, Any]) -> None:
+    version = _validator().schema["properties"]["schema_version"]["const"]
+    found = document.get("schema_version")
+    if found != version:
+        raise ImportRefused(
+            [
+                f"schema_version: {found!r} is not supported; this app reads exports of "
+                f"schema version {version!r} (export the assessment again)"
+            ]
+        )
+    errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
+    if errors:
+        problems = [f"{_place(e.absolute_path)}: {e.message}" for e in errors[:MAX_PROBLEMS]]
+        if len(errors) > MAX_PROBLEMS:
+            problems.append(f"... and {len(errors) - MAX_PROBLEMS} more problems")
+        raise ImportRefused(problems)
+
+
+def _profile_problem(question: ProfileQuestion, value: Any) -> str | None:
+    if value is None:
+        return None
+    allowed = {o.value for o in question.options}
+    if question.type == "boolean":
+        return None if isinstance(value, bool) else "must be true, false or null"
+    if question.type == "choice":
+        if isinstance(value, str) and value in allowed:
+            return None
+        return f"{value!r} is not an option (choose one of {', '.join(sorted(allowed))})"
+    if isinstance(value, list) and all(isinstance(v, str) and v in allowed for v in value):
+        return None
+    return f"{value!r} must be a list of options from {', '.join(sorted(allowed))}"
+
+
+def _answer_problem(catalogue: Catalogue, question: Question, value: Any) -> str | None:
+    """Say what is wrong with an answer value for this question, or None when it fits."""
+    if value is None:
+        return None
+    options = [o.value for o in catalogue.options_for(question)]
+    if question.type in ("scale", "choice"):
+        if isinstance(value, str) and value in options:
+            return None
+        return f"{value!r} is not an answer option of {question.id} (choose one of {', '.join(options)})"
+    if question.type == "multi":
+        if isinstance(value, list) and value and all(v in options for v in value):
+            return None
+        return (
+            f"{value!r} must be a non-empty list of options of {question.id} ({', '.join(options)})"
+        )
+    if question.type == "number":
+        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+            return None
+        return f"{value!r} is not a number of 0 or more"
+    if isinstance(value, str) and len(value) <= COMMENT_MAX:
+        return None
+    return f"must be text of at most {COMMENT_MAX} characters"
+
+
+def _profile(
+    document: dict[str, Any], catalogue: Catalogue, problems: list[str], warnings: list[str]
+) -> dict[str, Any]:
+    known = catalogue.profile_questions
+    profile: dict[str, Any] = {}
+    for i, item in enumerate(document["profile"]):
+        where = f"profile[{i}] ({item['id']})"
+        question = known.get(item["id"])
+        if question is None:
+            warnings.append(f"{where}: not a service-profile question of this catalogue; skipped")
+            continue
+        problem = _profile_problem(question, item["value"])
+        if problem:
+            problems.append(f"{where}.value: {problem}")
+        elif item["value"] is not None:
+            profile[item["id"]] = item["value"]
+    return profile
+
+
+def _answers(
+    document: dict[str, Any], catalogue: Catalogue, problems: list[str], warnings: list[str]
+) -> dict[str, ImportedAnswer]:
+    answers: dict[str, ImportedAnswer] = {}
+    evidence = 0
+    for t, theme in enumerate(document["themes"]):
+        for p, principle in enumerate(theme["principles"]):
+            for q, item in enumerate(principle["questions"]):
+                where = f"themes[{t}].principles[{p}].questions[{q}] ({item['id']})"
+                evidence += len(item.get("evidence", ()))
+                question = catalogue.questions.get(item["id"])
+                if question is None:
+                    warnings.append(f"{where}: unknown question id; skipped")
+                    continue
+                if item["id"] in answers:
+                    problems.append(f"{where}: question {item['id']} appears twice")
+                    continue
+                value, comment = item["value"], item["comment"]
+                problem = _answer_problem(catalogue, question, value)
+                if problem:
+                    problems.append(f"{where}.value: {problem}")
+                    continue
+                if len(comment) > COMMENT_MAX:
+                    problems.append(f"{where}.comment: longer than {COMMENT_MAX} characters")
+                    continue
+                if value is None and not comment:
+                    continue
+                option = catalogue.option_for(question, value) if isinstance(value, str) else None
+                if option is not None and option.requires_rationale and not comment.strip():
+                    warnings.append(
+                        f"{where}: '{option.label}' without a rationale counts as not met"
+                    )
+                answers[item["id"]] = ImportedAnswer(value=value, comment=comment)
+    if evidence:
+        warnings.append(
+            f"{evidence} evidence item(s) are listed in the file but not imported: "
+            "an export names evidence, it does not carry the files; attach them again"
+        )
+    return answers
+
+
+def parse_export(data: bytes, catalogue: Catalogue) -> ImportedAssessment:
+    """Check a JSON export against its schema and the catalogue; raise ImportRefused if unfit."""
+    document = _load(data)
+    _check_schema(document)
+    problems: list[str] = []
+    warnings: list[str] = []
+    service = document["assessment"]["service"].strip()
+    if not service or len(service) > SERVICE_MAX:
+        problems.append(f"assessment.service: must be 1 to {SERVICE_MAX} characters")
+    profile = _profile(document, catalogue, problems, warnings)
+    answers = _answers(document, catalogue, problems, warnings)
+    if problems:
+        more = len(problems) - MAX_PROBLEMS
+        raise ImportRefused(
+            problems[:MAX_PROBLEMS] + ([f"... and {more} more"] if more > 0 else [])
+        )
+    source = document["catalogue"]
+    if source["fingerprint"] != catalogue.fingerprint:
+        warnings.insert(
+            0,
+            f"exported against catalogue version {source['version']}, imported into version "
+            f"{catalogue.version}: answers to questions with the same id are carried over",
+        )
+    return ImportedAssessment(
+        service=service,
+        profile=profile,
+        answers=answers,
+        source_catalogue_version=source["version"],
+        source_catalogue_fingerprint=source["fingerprint"],
+        warnings=tuple(warnings),
+    )
