@@ -77,6 +77,7 @@ def test_every_post_without_a_csrf_token_is_refused(route, app_config, app, memb
     email, assessment_id = member
     with client.session_transaction() as session:
         session["_user_id"] = str(_user_id(app, email))
+        session["session_version"] = 0
         session["_fresh"] = True
     response = client.post(route.format(id=assessment_id), data={"q_P1_1-answer": "4"})
     assert response.status_code == 400

@@ -309,24 +309,20 @@ def test_after_logout_the_same_client_is_anonymous(client, member, auth):
     assert client.get("/assessments/").status_code == 302
 
 
-def test_logout_clears_the_remember_me_cookie(client, app, member, auth):
+def test_a_remember_me_cookie_alone_logs_nobody_in(client, app, member, auth):
+    """The app issues no remember-me cookies; a forged or old one must not open a session."""
     with app.app_context():
         user_id = db.session.scalars(sa.select(User.id).where(User.email == member[0])).one()
         remember = encode_cookie(str(user_id))
     client.set_cookie("remember_token", remember)
-    assert client.get("/assessments/").status_code == 200  # the cookie alone logs in
+    assert client.get("/assessments/").status_code == 302
+    auth.login(member[0])
     response = auth.logout()
     cleared = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("remember_token=")]
     assert cleared and "Expires=Thu, 01 Jan 1970" in cleared[0]
-    assert client.get_cookie("remember_token") is None
     assert client.get("/assessments/").status_code == 302
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Flask's signed-cookie session cannot be revoked without a server-side marker "
-    "(a per-user session version column); see the hardening issue",
-)
 def test_a_session_cookie_copied_before_logout_no_longer_works(app, member, auth, client):
     auth.login(member[0])
     copied = client.get_cookie("session").value

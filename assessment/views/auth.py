@@ -21,7 +21,18 @@ _DUMMY.set_password("not a real password")
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    """Return the session's user, unless the session was ended by a logout since."""
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or session.get("session_version") != user.session_version:
+        return None
+    return user
+
+
+def start_session(user: User) -> None:
+    """Log the user in on a fresh session that a later logout can end everywhere."""
+    session.clear()
+    login_user(user)
+    session["session_version"] = user.session_version
 
 
 def normalise_email(email: str) -> str:
@@ -61,8 +72,7 @@ def register():
                 new={"role": Role.ADMIN.value},
             )
             db.session.commit()
-            session.clear()
-            login_user(user)
+            start_session(user)
             session["organisation_id"] = organisation.id
             flash(f"Welcome. {organisation.name} is set up and you are its admin.", "success")
             return redirect(url_for("assessments.index"))
@@ -84,8 +94,7 @@ def login():
         if user is not None and user.check_password(form.password.data):
             throttle.clear(form.email.data)
             db.session.commit()
-            session.clear()
-            login_user(user)
+            start_session(user)
             return redirect(_safe_next(request.args.get("next")))
         if user is None:
             _DUMMY.check_password(form.password.data)
@@ -110,6 +119,8 @@ def logout():
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
         # Clear first: logout_user() leaves the mark that deletes the remember-me cookie.
+        current_user.session_version += 1
+        db.session.commit()
         session.clear()
         logout_user()
         flash("You are logged out.", "info")

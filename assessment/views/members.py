@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 
 from assessment.access import Permission, can, current_organisation_id, require
 from assessment.extensions import db
@@ -18,7 +18,7 @@ from assessment.members import (
     remove_member,
 )
 from assessment.models import Invitation, Membership, User, utcnow
-from assessment.views.auth import find_user, normalise_email
+from assessment.views.auth import find_user, normalise_email, start_session
 
 bp = Blueprint("members", __name__)
 
@@ -158,8 +158,7 @@ def accept(token: str):
             return redirect(url_for("assessments.index"))
         db.session.commit()
         if not current_user.is_authenticated:
-            session.clear()
-            login_user(user)
+            start_session(user)
         session["organisation_id"] = invitation.organisation_id
         flash(f"Welcome to {invitation.organisation.name}, as {invitation.role}.", "success")
         return redirect(url_for("assessments.index"))
