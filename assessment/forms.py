@@ -329,3 +329,12 @@ class AcceptInviteForm(FlaskForm):
         description=f"At least {PASSWORD_MIN} characters.",
     )
     submit = SubmitField("Join the organisation")
+
+
+class NarrativeForm(FlaskForm):
+    narrative = TextAreaField(
+        "Narrative for the public summary",
+        validators=[Length(max=10_000)],
+        description="Published as written in the public summary PDF: no internal detail.",
+    )
+    submit = SubmitField("Save the narrative")

@@ -5,11 +5,13 @@ allowed (it succeeds); "no" means 403; anonymous visitors are sent to log in;
 a member of another organisation gets 404 for anything of this organisation.
 """
 
+import io
+
 import pytest
 import sqlalchemy as sa
 
 from assessment.extensions import db
-from assessment.models import Assessment, Membership, Role, Status, utcnow
+from assessment.models import Assessment, Evidence, Membership, Role, Status, utcnow
 from tests.factories import PASSWORD, make_answer, make_assessment, make_user
 
 ROLES = ["admin", "respondent", "reviewer", "viewer"]
@@ -65,6 +67,51 @@ ROUTES = {
         None,
         "yes no yes no",
     ),
+    "download xlsx": ("GET", "/assessments/{id}/report.xlsx", {}, None, "yes yes yes yes"),
+    "download public summary": (
+        "GET",
+        "/assessments/{id}/summary.pdf",
+        {},
+        None,
+        "yes yes yes yes",
+    ),
+    "download evidence": (
+        "GET",
+        "/assessments/{id}/evidence/{file_evidence}",
+        {},
+        None,
+        "yes yes yes yes",
+    ),
+    "add an evidence link": (
+        "POST",
+        "/assessments/{id}/questions/P1.1/evidence/link",
+        {"title": "Policy", "url": "https://example.org/p"},
+        None,
+        "yes yes no no",
+    ),
+    "upload evidence": (
+        "POST",
+        "/assessments/{id}/questions/P1.1/evidence/upload",
+        "upload",
+        None,
+        "yes yes no no",
+    ),
+    "remove evidence": (
+        "POST",
+        "/assessments/{id}/evidence/{link_evidence}/delete",
+        {},
+        None,
+        "yes yes no no",
+    ),
+    "write the public narrative": (
+        "POST",
+        "/assessments/{id}/narrative",
+        {"narrative": "We publish yearly."},
+        None,
+        "yes yes no no",
+    ),
+    "import page": ("GET", "/assessments/import", {}, None, "yes yes no no"),
+    "import a JSON export": ("POST", "/assessments/import", "import", None, "yes yes no no"),
     "invite members": ("POST", "/members/invite", {"role": "viewer"}, None, "yes no no no"),
     "change a member's role": (
         "POST",
@@ -112,12 +159,33 @@ def organisation(app):
         emails["outsider"] = make_user(organisation_name="Another Org").email
         assessment = make_assessment(admin)
         make_answer(assessment, "P1.1", "2")
+        link = Evidence(
+            organisation_id=org.id,
+            assessment=assessment,
+            question_id="P1.1",
+            kind="link",
+            title="Policy",
+            url="https://example.org/policy",
+        )
+        db.session.add(link)
         db.session.commit()
-        return {
-            "emails": emails,
+        ids = {
             "assessment": assessment.id,
+            "link_evidence": link.id,
             "membership": target.memberships[0].id,
         }
+    uploader = app.test_client()
+    uploader.post("/auth/login", data={"email": emails["admin"], "password": PASSWORD})
+    uploaded = uploader.post(
+        f"/assessments/{ids['assessment']}/questions/P1.1/evidence/upload",
+        data={"file": (io.BytesIO(b"Hash matching policy, v3"), "policy.txt")},
+    )
+    assert uploaded.status_code == 302
+    with app.app_context():
+        ids["file_evidence"] = db.session.scalars(
+            sa.select(Evidence.id).where(Evidence.kind == "file")
+        ).one()
+    return {"emails": emails, **ids}
 
 
 def _arrange(app, assessment_id, status):
@@ -129,6 +197,16 @@ def _arrange(app, assessment_id, status):
         if status == Status.APPROVED:
             assessment.approved_at = utcnow()
         db.session.commit()
+
+
+def _form_data(data):
+    if data == "profile":
+        return PROFILE
+    if data == "upload":
+        return {"file": (io.BytesIO(b"Moderation handbook, chapter 4"), "handbook.txt")}
+    if data == "import":
+        return {"file": (io.BytesIO(b'{"not": "an export"}'), "export.json")}
+    return data
 
 
 def _allowed(response) -> bool:
@@ -149,8 +227,13 @@ def test_each_role_can_do_exactly_what_the_table_says(app, organisation, route, 
             "/auth/login", data={"email": organisation["emails"][who], "password": PASSWORD}
         )
         assert login.status_code == 302
-    url = path.format(id=organisation["assessment"], membership=organisation["membership"])
-    response = client.open(url, method=method, data=PROFILE if data == "profile" else data)
+    url = path.format(
+        id=organisation["assessment"],
+        membership=organisation["membership"],
+        file_evidence=organisation["file_evidence"],
+        link_evidence=organisation["link_evidence"],
+    )
+    response = client.open(url, method=method, data=_form_data(data))
 
     if who == "anonymous":
         assert response.status_code == 302

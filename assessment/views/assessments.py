@@ -23,6 +23,7 @@ from assessment.applicability import question_applies, scope_reason
 from assessment.extensions import current_catalogue, db
 from assessment.forms import (
     ConfirmForm,
+    NarrativeForm,
     RequestChangesForm,
     answer_from_field,
     build_principle_form,
@@ -115,6 +116,7 @@ def overview(assessment_id: int):
         scored=scored,
         confirm=ConfirmForm(),
         changes_form=RequestChangesForm(),
+        narrative_form=NarrativeForm(narrative=assessment.public_narrative),
         can_answer=can(Permission.ANSWER),
         can_review=can(Permission.REVIEW),
         can_assign=can(Permission.ASSIGN),

@@ -16,6 +16,7 @@ from assessment.access import (
 from assessment.extensions import current_catalogue, db
 from assessment.forms import (
     ConfirmForm,
+    NarrativeForm,
     RequestChangesForm,
     build_assignment_form,
     field_name,
@@ -124,6 +125,36 @@ def next_cycle(assessment_id: int):
         "success",
     )
     return _back(draft)
+
+
+@bp.post("/<int:assessment_id>/narrative")
+def narrative(assessment_id: int):
+    """Save the narrative the organisation chooses to publish in the public summary."""
+    assessment = get_assessment_or_404(assessment_id)
+    require(Permission.ANSWER)
+    refuse_if_locked(assessment)
+    form = NarrativeForm()
+    if not form.validate_on_submit():
+        flash(
+            "Nothing was saved: " + "; ".join(form.narrative.errors or ["the form was damaged"]),
+            "error",
+        )
+        return _back(assessment), 422
+    text = (form.narrative.data or "").strip()
+    if text != (assessment.public_narrative or ""):
+        audit.record(
+            organisation_id=assessment.organisation_id,
+            assessment_id=assessment.id,
+            user_id=current_user.id,
+            action="narrative",
+            target="public_narrative",
+            old=assessment.public_narrative or "",
+            new=text,
+        )
+        assessment.public_narrative = text
+        db.session.commit()
+        flash("Narrative saved; it appears in the public summary.", "success")
+    return _back(assessment)
 
 
 def _members(organisation_id: int) -> list[User]:
