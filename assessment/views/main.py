@@ -8,6 +8,14 @@ from assessment.extensions import current_catalogue
 bp = Blueprint("main", __name__)
 
 
+@bp.app_context_processor
+def _current_membership():
+    """Let every page show which organisation, and in which role, the user is working."""
+    from assessment.access import current_membership
+
+    return {"current_membership": current_membership}
+
+
 @bp.get("/")
 def index():
     """Send members to their assessments; show everyone else what the tool is."""
