@@ -69,6 +69,25 @@ def describe_condition(
     return "; ".join(parts)
 
 
+def describe_requirement(catalogue: Catalogue, condition: Mapping[str, Any]) -> str:
+    """Say in words which service profiles a condition asks for (for the catalogue page)."""
+    parts = []
+    for key, expected in condition.items():
+        if key == "any_of":
+            parts.append(" or ".join(describe_requirement(catalogue, sub) for sub in expected))
+            continue
+        field = catalogue.profile_questions[key]
+        wanted = expected if isinstance(expected, list) else [expected]
+        if field.type == "boolean" and len(wanted) == 1:
+            parts.append(f"“{field.text}” is answered {'Yes' if wanted[0] else 'No'}")
+        else:
+            words = " or ".join(
+                field.label_for([v] if field.type == "multi" else v) for v in wanted
+            )
+            parts.append(f"“{field.text}” is {words}")
+    return "; and ".join(parts)
+
+
 def scope_reason(
     catalogue: Catalogue,
     principle: Principle,

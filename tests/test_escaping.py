@@ -6,8 +6,6 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from tests.test_workflow import client_for
-
 SCRIPT = "<script>alert('x')</script>"
 ESCAPED = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
 

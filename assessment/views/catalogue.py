@@ -2,6 +2,7 @@
 
 from flask import Blueprint, render_template
 
+from assessment.applicability import describe_requirement
 from assessment.extensions import current_catalogue
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
@@ -10,4 +11,9 @@ bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
 @bp.get("/")
 def index():
     """Show the whole catalogue to anyone deciding whether to adopt the tool."""
-    return render_template("catalogue/index.html", catalogue=current_catalogue())
+    catalogue = current_catalogue()
+    return render_template(
+        "catalogue/index.html",
+        catalogue=catalogue,
+        requirement=lambda condition: describe_requirement(catalogue, condition),
+    )
