@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -11,7 +12,16 @@ from assessment import audit
 from assessment.applicability import question_applies
 from assessment.catalogue import Catalogue
 from assessment.extensions import db
-from assessment.models import Answer, Assessment, Membership, Organisation, Role, User
+from assessment.models import (
+    Answer,
+    Assessment,
+    Assignment,
+    Evidence,
+    Membership,
+    Organisation,
+    Role,
+    User,
+)
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "demo-password-2026"
@@ -33,6 +43,18 @@ DEMO_PROFILE = {
     "generative_images": False,
     "mau_band": "1m_10m",
     "regions": ["uk", "eu", "au"],
+}
+DEMO_NARRATIVE = (
+    "Demo Social matches every uploaded image and video against industry hash lists, "
+    "reviews flagged material with trained moderators, and reports to NCMEC and national "
+    "authorities. This summary is published yearly."
+)
+DEMO_LINKS = {
+    "P1.1": (
+        "Hash-matching standard (internal wiki)",
+        "https://intranet.example.com/safety/hash-matching",
+    ),
+    "P11.1": ("Transparency report 2026", "https://demo-social.example.com/transparency/2026"),
 }
 # Share of the applicable questions the demo answers, so the demo shows both
 # scores and the completion still to do.
@@ -112,6 +134,30 @@ def seed_demo(catalogue: Catalogue) -> tuple[Assessment, bool]:
                 updated_by=user,
             )
         )
+    for index, principle_id in enumerate(catalogue.principles):
+        if index % 3 == 0:
+            db.session.add(
+                Assignment(
+                    assessment=assessment,
+                    principle_id=principle_id,
+                    owner=user,
+                    due_date=date.today() + timedelta(days=14 * (index - 2)),
+                )
+            )
+    for question_id, (title, url) in DEMO_LINKS.items():
+        if question_id in catalogue.questions:
+            db.session.add(
+                Evidence(
+                    organisation_id=organisation.id,
+                    assessment=assessment,
+                    question_id=question_id,
+                    kind="link",
+                    title=title,
+                    url=url,
+                    uploaded_by=user,
+                )
+            )
+    assessment.public_narrative = DEMO_NARRATIVE
     audit.record(
         organisation_id=organisation.id,
         assessment_id=assessment.id,
