@@ -44,20 +44,41 @@ def _back(assessment: Assessment):
     return redirect(url_for("assessments.overview", assessment_id=assessment.id))
 
 
-@bp.post("/<int:assessment_id>/submit")
-def submit_for_review(assessment_id: int):
-    """Send the assessment to review."""
+def _refused(assessment: Assessment, message: str, status: int):
+    """Answer with a page that says why nothing changed and links back."""
+    page = render_template(
+        "errors/error.html",
+        code=status,
+        title="Nothing was changed",
+        message=message,
+        back=url_for("assessments.overview", assessment_id=assessment.id),
+    )
+    return page, status
+
+
+def _act(assessment_id: int, permission: Permission, action, *, locked_ok: bool = False):
+    """Run one workflow action for a confirmed POST; return (assessment, result or response)."""
     assessment = get_assessment_or_404(assessment_id)
-    require(Permission.ANSWER)
-    refuse_if_locked(assessment)
+    require(permission)
+    if not locked_ok:
+        refuse_if_locked(assessment)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        submit(assessment, current_user)
+        result = action(assessment)
     except WorkflowError as exc:
-        flash(str(exc), "error")
-        return _back(assessment), 409
+        db.session.rollback()
+        return assessment, _refused(assessment, str(exc), 409)
     db.session.commit()
+    return assessment, result
+
+
+@bp.post("/<int:assessment_id>/submit")
+def submit_for_review(assessment_id: int):
+    """Send the assessment to review."""
+    assessment, refusal = _act(assessment_id, Permission.ANSWER, lambda a: submit(a, current_user))
+    if refusal is not None:
+        return refusal
     flash("Submitted for review. Reviewers can now approve it or request changes.", "success")
     return _back(assessment)
 
@@ -70,16 +91,12 @@ def request_changes_view(assessment_id: int):
     refuse_if_locked(assessment)
     form = RequestChangesForm()
     if not form.validate_on_submit():
-        flash(
-            "Nothing changed: " + "; ".join(form.comment.errors or ["the form was damaged"]),
-            "error",
-        )
-        return _back(assessment), 422
+        reason = "; ".join(form.comment.errors or ["the form was damaged"])
+        return _refused(assessment, f"Changes were not requested: {reason}", 422)
     try:
         request_changes(assessment, current_user, form.comment.data)
     except WorkflowError as exc:
-        flash(str(exc), "error")
-        return _back(assessment), 409
+        return _refused(assessment, str(exc), 409)
     db.session.commit()
     flash("Changes requested; the respondents see your comment on the overview.", "success")
     return _back(assessment)
@@ -88,18 +105,13 @@ def request_changes_view(assessment_id: int):
 @bp.post("/<int:assessment_id>/approve")
 def approve_view(assessment_id: int):
     """Approve and lock the assessment, issuing its PDF."""
-    assessment = get_assessment_or_404(assessment_id)
-    require(Permission.REVIEW)
-    refuse_if_locked(assessment)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        approve(assessment, current_user, current_catalogue())
-    except WorkflowError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return _back(assessment), 409
-    db.session.commit()
+    assessment, refusal = _act(
+        assessment_id,
+        Permission.REVIEW,
+        lambda a: approve(a, current_user, current_catalogue()) and None,
+    )
+    if refusal is not None:
+        return refusal
     flash(
         "Approved and locked. The issued PDF is stored and will be served as it is now.", "success"
     )
@@ -109,22 +121,20 @@ def approve_view(assessment_id: int):
 @bp.post("/<int:assessment_id>/next-cycle")
 def next_cycle(assessment_id: int):
     """Start a new draft for the same service from an approved assessment."""
-    assessment = get_assessment_or_404(assessment_id)
-    require(Permission.ANSWER)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        draft = start_next_cycle(assessment, current_user, current_catalogue())
-    except WorkflowError as exc:
-        flash(str(exc), "error")
-        return _back(assessment), 409
-    db.session.commit()
+    drafts = []
+
+    def start(assessment):
+        drafts.append(start_next_cycle(assessment, current_user, current_catalogue()))
+
+    assessment, refusal = _act(assessment_id, Permission.ANSWER, start, locked_ok=True)
+    if refusal is not None:
+        return refusal
     flash(
-        f"New draft started for {draft.service_name}, with the answers carried forward. "
+        f"New draft started for {drafts[0].service_name}, with the answers carried forward. "
         "Uploaded files stay with the approved assessment; attach them again where still valid.",
         "success",
     )
-    return _back(draft)
+    return _back(drafts[0])
 
 
 @bp.post("/<int:assessment_id>/narrative")
@@ -135,11 +145,8 @@ def narrative(assessment_id: int):
     refuse_if_locked(assessment)
     form = NarrativeForm()
     if not form.validate_on_submit():
-        flash(
-            "Nothing was saved: " + "; ".join(form.narrative.errors or ["the form was damaged"]),
-            "error",
-        )
-        return _back(assessment), 422
+        reason = "; ".join(form.narrative.errors or ["the form was damaged"])
+        return _refused(assessment, f"The narrative was not saved: {reason}", 422)
     text = (form.narrative.data or "").strip()
     if text != (assessment.public_narrative or ""):
         audit.record(
