@@ -161,3 +161,25 @@ def test_a_signed_in_user_joins_a_second_organisation(app, member):
     assert response.status_code == 302
     assert "Acme Chat" in client.get("/assessments/").text
     assert PASSWORD
+
+
+def test_a_member_of_two_organisations_switches_between_them(app, member):
+    admin = client_for(app, member[0])
+    link = _invite(admin, "viewer")
+    with app.app_context():
+        other = make_user(organisation_name="Their Own Org")
+        db.session.commit()
+        email, own_org = other.email, other.memberships[0].organisation_id
+    client = client_for(app, email)
+    client.post(link, data={})
+    assert "Acme Chat" in client.get("/assessments/").text
+    page = client.get("/members/").text
+    assert "You belong to 2 organisations" in page
+    response = client.post(f"/members/switch/{own_org}")
+    assert response.status_code == 302
+    assert "Acme Chat" not in client.get("/assessments/").text
+    # Switching to an organisation one does not belong to is refused.
+    with app.app_context():
+        stranger_org = make_user(organisation_name="Not Mine").memberships[0].organisation_id
+        db.session.commit()
+    assert client.post(f"/members/switch/{stranger_org}").status_code == 404

@@ -121,6 +121,7 @@ ROUTES = {
         "yes no no no",
     ),
     "remove a member": ("POST", "/members/{membership}/remove", {}, None, "yes no no no"),
+    "switch organisation": ("POST", "/members/switch/{organisation}", {}, None, "yes yes yes yes"),
 }
 # Routes that name something of the organisation: another organisation's member gets 404.
 SCOPED = {name for name, (_, path, *_rest) in ROUTES.items() if "{" in path}
@@ -173,6 +174,7 @@ def organisation(app):
             "assessment": assessment.id,
             "link_evidence": link.id,
             "membership": target.memberships[0].id,
+            "organisation": org.id,
         }
     uploader = app.test_client()
     uploader.post("/auth/login", data={"email": emails["admin"], "password": PASSWORD})
@@ -232,6 +234,7 @@ def test_each_role_can_do_exactly_what_the_table_says(app, organisation, route, 
         membership=organisation["membership"],
         file_evidence=organisation["file_evidence"],
         link_evidence=organisation["link_evidence"],
+        organisation=organisation["organisation"],
     )
     response = client.open(url, method=method, data=_form_data(data))
 

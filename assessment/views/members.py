@@ -164,3 +164,19 @@ def accept(token: str):
         return redirect(url_for("assessments.index"))
     status = 422 if form.errors else 200
     return render_template("members/accept.html", form=form, invitation=invitation), status
+
+
+@bp.post("/members/switch/<int:organisation_id>")
+@login_required
+def switch(organisation_id: int):
+    """Work in another organisation the user belongs to."""
+    membership = db.session.scalars(
+        sa.select(Membership).where(
+            Membership.user_id == current_user.id, Membership.organisation_id == organisation_id
+        )
+    ).first()
+    if membership is None or not ConfirmForm().validate_on_submit():
+        abort(404)
+    session["organisation_id"] = organisation_id
+    flash(f"You are now working in {membership.organisation.name}.", "success")
+    return redirect(url_for("assessments.index"))
