@@ -77,7 +77,9 @@ def load_app_catalogue(app: Flask) -> None:
         app.extensions["catalogue"] = _cached_catalogue(app.config["CATALOGUE_PATH"])
     except CatalogueError as exc:
         lines = "\n  ".join(exc.problems)
-        raise RuntimeError(
+        # SystemExit, not an exception with a traceback: the operator needs the
+        # reasons, and `flask run` or gunicorn stop with exactly this message.
+        raise SystemExit(
             f"The catalogue {exc.source} is broken; the app will not start.\n  {lines}\n"
             f"Run `flask catalogue check {exc.source}` after fixing it."
         ) from None

@@ -18,9 +18,9 @@ def test_postgres_urls_use_psycopg3(scheme):
 def test_app_refuses_to_start_with_a_broken_catalogue(tmp_path):
     broken = tmp_path / "broken.yaml"
     broken.write_text("catalogue: [unclosed\n")
-    with pytest.raises(RuntimeError) as excinfo:
+    with pytest.raises(SystemExit) as excinfo:
         create_app({"CATALOGUE_PATH": str(broken), "SECRET_KEY": "x"})
-    message = str(excinfo.value)
+    message = str(excinfo.value.code)
     assert "will not start" in message
     assert "YAML syntax: line 2" in message
 

@@ -177,3 +177,21 @@ def test_create_user_refuses_a_short_password(runner, app):
     assert "at least 10 characters" in result.output
     with app.app_context():
         assert db.session.scalars(sa.select(User)).first() is None
+
+
+def test_the_app_refuses_to_start_with_a_broken_catalogue_and_says_why(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(DAMAGE["unknown scale"])
+    env = {**os.environ, "FLASK_APP": "app", "FLASK_CATALOGUE_PATH": str(broken)}
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "routes"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "the app will not start" in result.stderr
+    assert "unknown scale 'maturty'" in result.stderr
+    assert "Traceback" not in result.stderr
