@@ -173,6 +173,7 @@ def test_stale_save_is_refused_and_shows_the_other_answer(app, logged_in, client
     )
     assert second.status_code == 409
     assert "changed this answer since you opened the page" in second.text
+    assert "Their answer: Leading" in second.text
     assert "first" in second.text
     assert _stored_answers(app, logged_in) == {"P1.1": ("4", "first")}
     # Saving again from the refreshed form (now based on version 1) goes through.
