@@ -80,3 +80,59 @@ def test_another_organisation_sees_nothing(live_server, page):
     response = page.goto(f"{base}/assessments/{assessment_id}/")
     assert response.status == 404
     assert "There is nothing here" in page.content()
+
+
+def _log_in(page, base, email):
+    from tests.factories import PASSWORD
+
+    page.goto(f"{base}/auth/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_submit_approve_and_the_locked_issued_report(live_server, page, tmp_path):
+    base, app = live_server
+    from assessment.extensions import db
+    from assessment.models import Role
+    from tests.factories import make_answer, make_assessment, make_user
+
+    with app.app_context():
+        respondent = make_user(role=Role.RESPONDENT, organisation_name="Acme Social")
+        reviewer = make_user(
+            organisation=respondent.memberships[0].organisation, role=Role.REVIEWER
+        )
+        assessment = make_assessment(respondent)
+        make_answer(assessment, "P1.1", "3", "PhotoDNA on upload")
+        db.session.commit()
+        emails, overview = (
+            (respondent.email, reviewer.email),
+            f"{base}/assessments/{assessment.id}/",
+        )
+
+    _log_in(page, base, emails[0])
+    page.goto(overview)
+    page.get_by_role("button", name="Submit for review").click()
+    assert "Submitted for review" in page.content()
+    page.get_by_role("link", name="Log out").click()
+    page.get_by_role("button", name="Log out now").click()
+    assert "You are logged out." in page.content()
+
+    _log_in(page, base, emails[1])
+    page.goto(overview)
+    page.get_by_role("button", name="Approve and lock").click()
+    assert "Approved and locked" in page.content()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="PDF full report").click()
+    first = tmp_path / "first.pdf"
+    download.value.save_as(first)
+    with page.expect_download() as again:
+        page.get_by_role("link", name="PDF full report").click()
+    second = tmp_path / "second.pdf"
+    again.value.save_as(second)
+    assert first.read_bytes().startswith(b"%PDF-")
+    assert first.read_bytes() == second.read_bytes()
+
+    page.goto(f"{overview}principles/P1")
+    assert "approved and locked: answers are shown read-only" in page.content()
+    assert page.locator("input[type=radio]").count() == 0
