@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
 from assessment.extensions import db
 from assessment.models import AuditEvent
 
@@ -30,3 +33,17 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+class AuditTrailIsAppendOnly(RuntimeError):
+    """Raised when code tries to change or delete a recorded audit event."""
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _refuse_audit_changes(session: Session, _context, _instances) -> None:
+    """Keep the trail append-only: recorded events are never updated or deleted."""
+    for obj in (*session.dirty, *session.deleted):
+        if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
+            raise AuditTrailIsAppendOnly(
+                f"audit event {obj.id} cannot be changed or deleted: the trail is append-only"
+            )

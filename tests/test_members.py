@@ -131,6 +131,9 @@ def test_admin_changes_a_role_and_removes_a_member_with_an_audit_trail(app, memb
         ({"role": "viewer"}, {"role": "respondent"}),
         ({"role": "respondent"}, {"removed": True}),
     ]
+    page = admin.get("/members/").text
+    assert "Membership changes" in page
+    assert other_email in page.split("Membership changes")[1]
     # A removed member keeps their account but sees no assessments.
     response = client_for(app, other_email).get("/assessments/")
     assert response.status_code == 403

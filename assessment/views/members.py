@@ -17,7 +17,7 @@ from assessment.members import (
     find_invitation,
     remove_member,
 )
-from assessment.models import Invitation, Membership, User, utcnow
+from assessment.models import AuditEvent, Invitation, Membership, User, utcnow
 from assessment.views.auth import find_user, normalise_email, start_session
 
 bp = Blueprint("members", __name__)
@@ -53,9 +53,19 @@ def index():
             Invitation.expires_at > utcnow(),
         )
     ).all()
+    changes = db.session.scalars(
+        sa.select(AuditEvent)
+        .where(
+            AuditEvent.organisation_id == organisation_id,
+            AuditEvent.action == "membership",
+        )
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(50)
+    ).all()
     return render_template(
         "members/index.html",
         memberships=memberships,
+        changes=changes if can(Permission.MANAGE) else [],
         invitations=invitations if can(Permission.MANAGE) else [],
         invite_form=InviteForm(),
         role_form=RoleForm,
