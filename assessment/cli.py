@@ -66,13 +66,13 @@ def demo_command() -> None:
 @with_appcontext
 def report_command(assessment_id: int, fmt: str, output: Path) -> None:
     """Write the report of an assessment to a file."""
-    from assessment.snapshot import score_stored
+    from assessment.snapshot import score_for_report
 
     assessment = db.session.get(Assessment, assessment_id)
     if assessment is None:
         raise click.ClickException(f"there is no assessment with id {assessment_id}")
     catalogue = current_catalogue()
-    body = render(fmt, score_stored(assessment, catalogue), catalogue)
+    body = render(fmt, score_for_report(assessment, catalogue), catalogue)
     try:
         output.write_bytes(body)
     except OSError as exc:

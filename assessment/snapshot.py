@@ -20,8 +20,8 @@ from assessment.scoring import (
 )
 
 
-def assessment_info(assessment: Assessment) -> AssessmentInfo:
-    """Describe an assessment for scoring and reports."""
+def assessment_info(assessment: Assessment, *, with_audit: bool = False) -> AssessmentInfo:
+    """Describe an assessment for scoring and reports (the audit trail only when asked)."""
     return AssessmentInfo(
         assessment_id=assessment.id,
         organisation=assessment.organisation.name,
@@ -39,7 +39,7 @@ def assessment_info(assessment: Assessment) -> AssessmentInfo:
         review_comment=assessment.review_comment or "",
         public_narrative=assessment.public_narrative or "",
         previous_assessment_id=assessment.previous_id,
-        audit=audit_trail(assessment),
+        audit=audit_trail(assessment) if with_audit else (),
     )
 
 
@@ -106,17 +106,29 @@ def previous_approved(assessment: Assessment) -> Assessment | None:
 
 
 def score_stored(
-    assessment: Assessment, catalogue: Catalogue, *, with_trend: bool = True
+    assessment: Assessment,
+    catalogue: Catalogue,
+    *,
+    with_trend: bool = True,
+    with_audit: bool = False,
 ) -> ScoredAssessment:
-    """Score a stored assessment, with the trend against the previous approved one."""
+    """Score a stored assessment, with the trend against the previous approved one.
+
+    Web pages show scores and leave the audit trail out: it is read for
+    documents only (`score_for_report`), where the JSON export carries it.
+    """
     previous = None
     if with_trend:
         earlier = previous_approved(assessment)
         if earlier is not None:
             previous = score_stored(earlier, catalogue, with_trend=False)
-    return score_assessment(
-        catalogue, assessment_info(assessment), answer_inputs(assessment), previous=previous
-    )
+    info = assessment_info(assessment, with_audit=with_audit)
+    return score_assessment(catalogue, info, answer_inputs(assessment), previous=previous)
+
+
+def score_for_report(assessment: Assessment, catalogue: Catalogue) -> ScoredAssessment:
+    """Score a stored assessment with everything a report carries, the audit trail included."""
+    return score_stored(assessment, catalogue, with_audit=True)
 
 
 def issued_report(assessment: Assessment) -> IssuedReport | None:

@@ -14,7 +14,7 @@ from assessment import audit
 from assessment.catalogue import Catalogue
 from assessment.extensions import db
 from assessment.models import Answer, Assessment, Evidence, IssuedReport, Status, User, utcnow
-from assessment.snapshot import score_stored
+from assessment.snapshot import score_for_report
 
 
 class WorkflowError(Exception):
@@ -106,7 +106,7 @@ def issue_report(assessment: Assessment, catalogue: Catalogue) -> IssuedReport:
     """Render the approved assessment's PDF once and store it with its sha256."""
     from reports.pdf import render_pdf
 
-    scored = score_stored(assessment, catalogue)
+    scored = score_for_report(assessment, catalogue)
     pdf = render_pdf(scored, catalogue, issued_at=assessment.approved_at)
     issued = IssuedReport(
         assessment_id=assessment.id,

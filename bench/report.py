@@ -36,7 +36,7 @@ from assessment.models import (  # noqa: E402
     Status,
     User,
 )
-from assessment.snapshot import score_stored  # noqa: E402
+from assessment.snapshot import score_for_report  # noqa: E402
 from reports import pdf as report_pdf  # noqa: E402
 from reports.fetcher import AssetFetcher  # noqa: E402
 
@@ -147,12 +147,12 @@ def main() -> None:
         def full_render() -> bytes:
             db.session.expire_all()  # read the rows again, as a request would
             assessment = db.session.get(Assessment, assessment_id)
-            return report_pdf.render_pdf(score_stored(assessment, catalogue), catalogue)
+            return report_pdf.render_pdf(score_for_report(assessment, catalogue), catalogue)
 
         pdf = full_render()  # warm the caches (fonts, CSS, templates) once
         pages = len(PdfReader(io.BytesIO(pdf)).pages)
         html = report_pdf.render_html(
-            score_stored(db.session.get(Assessment, assessment_id), catalogue), catalogue
+            score_for_report(db.session.get(Assessment, assessment_id), catalogue), catalogue
         )
         css, font_config = report_pdf._stylesheet()
 

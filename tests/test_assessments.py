@@ -204,3 +204,13 @@ def test_profile_edit_changes_scope_and_is_audited(client, logged_in, app):
 
 def test_unknown_principle_is_404(client, logged_in):
     assert client.get(f"/assessments/{logged_in}/principles/P99").status_code == 404
+
+
+def test_the_json_download_carries_the_audit_trail(client, logged_in):
+    client.post(
+        f"/assessments/{logged_in}/principles/P1",
+        data={"q_P1_1-answer": "2", "q_P1_1-comment": "audited"},
+    )
+    export = client.get(f"/assessments/{logged_in}/report.json").get_json()
+    assert [(e["action"], e["target"]) for e in export["audit"]] == [("answer", "P1.1")]
+    assert export["audit"][0]["new"] == {"value": "2", "comment": "audited"}

@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from assessment.access import Permission, get_assessment_or_404, require
 from assessment.extensions import current_catalogue
-from assessment.snapshot import issued_report, score_stored
+from assessment.snapshot import issued_report, score_for_report
 from reports import render
 from reports.charts import assessment_charts
 
@@ -55,7 +55,7 @@ def download(assessment_id: int, fmt: str):
     if issued is not None:
         body = issued.pdf
     else:
-        body = render(fmt, score_stored(assessment, catalogue), catalogue)
+        body = render(fmt, score_for_report(assessment, catalogue), catalogue)
     name = download_name(assessment.service_name, assessment.id, fmt)
     return Response(
         body,
