@@ -257,32 +257,11 @@ def _history_query(assessment: Assessment):
     )
 
 
-@bp.get("/<int:assessment_id>/history")
-def history(assessment_id: int):
-    """Show every change to the assessment, newest first, filterable by person."""
-    assessment = get_assessment_or_404(assessment_id)
+def _history_page(assessment: Assessment, question=None):
+    """Render the history of an assessment (or of one question), filterable by person."""
     query = _history_query(assessment)
-    person = request.args.get("person", type=int)
-    if person:
-        query = query.where(AuditEvent.user_id == person)
-    return render_template(
-        "review/history.html",
-        assessment=assessment,
-        events=db.session.scalars(query).all(),
-        people=_members(assessment.organisation_id),
-        person=person,
-        question=None,
-    )
-
-
-@bp.get("/<int:assessment_id>/questions/<question_id>/history")
-def question_history(assessment_id: int, question_id: str):
-    """Show every change to one question's answer and evidence."""
-    assessment = get_assessment_or_404(assessment_id)
-    question = current_catalogue().questions.get(question_id)
-    if question is None:
-        abort(404)
-    query = _history_query(assessment).where(AuditEvent.target == question_id)
+    if question is not None:
+        query = query.where(AuditEvent.target == question.id)
     person = request.args.get("person", type=int)
     if person:
         query = query.where(AuditEvent.user_id == person)
@@ -294,3 +273,19 @@ def question_history(assessment_id: int, question_id: str):
         person=person,
         question=question,
     )
+
+
+@bp.get("/<int:assessment_id>/history")
+def history(assessment_id: int):
+    """Show every change to the assessment, newest first, filterable by person."""
+    return _history_page(get_assessment_or_404(assessment_id))
+
+
+@bp.get("/<int:assessment_id>/questions/<question_id>/history")
+def question_history(assessment_id: int, question_id: str):
+    """Show every change to one question's answer and evidence."""
+    assessment = get_assessment_or_404(assessment_id)
+    question = current_catalogue().questions.get(question_id)
+    if question is None:
+        abort(404)
+    return _history_page(assessment, question)
