@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 
 from assessment.catalogue import DEFAULT_PATH, CatalogueError, load_catalogue
 from assessment.extensions import current_catalogue, db
-from assessment.models import Assessment, Membership, Organisation, Role, User
+from assessment.models import Assessment, Membership, Organisation, Role
 from reports import FORMATS, render
 
 
@@ -89,8 +89,8 @@ def report_command(assessment_id: int, fmt: str, output: Path) -> None:
 @with_appcontext
 def create_user_command(email: str, name: str, organisation: str, role: str, password: str) -> None:
     """Create a user in an organisation (creating the organisation if it is new)."""
+    from assessment.accounts import find_user, new_user
     from assessment.forms import PASSWORD_MIN
-    from assessment.views.auth import find_user, normalise_email
 
     if len(password) < PASSWORD_MIN:
         raise click.ClickException(f"the password needs at least {PASSWORD_MIN} characters")
@@ -104,9 +104,8 @@ def create_user_command(email: str, name: str, organisation: str, role: str, pas
     if org is None:
         org = Organisation(name=organisation)
         db.session.add(org)
-    user = User(email=normalise_email(email), name=name)
-    user.set_password(password)
-    db.session.add_all([user, Membership(user=user, organisation=org, role=role)])
+    user = new_user(email, name, password)
+    db.session.add(Membership(user=user, organisation=org, role=role))
     db.session.commit()
     click.echo(f"Created {user.email} ({role}) in {org.name}.")
 

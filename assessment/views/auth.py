@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from assessment import audit, throttle
+from assessment.accounts import find_user, new_user
 from assessment.extensions import db, login_manager
 from assessment.forms import ConfirmForm, LoginForm, RegisterForm
 from assessment.models import Membership, Organisation, Role, User
@@ -35,16 +35,6 @@ def start_session(user: User) -> None:
     session["session_version"] = user.session_version
 
 
-def normalise_email(email: str) -> str:
-    """Return the email as stored: trimmed and lower-cased."""
-    return email.strip().lower()
-
-
-def find_user(email: str) -> User | None:
-    """Return the user with this email, if any."""
-    return db.session.scalars(sa.select(User).where(User.email == normalise_email(email))).first()
-
-
 @bp.route("/register", methods=["GET", "POST"])
 def register():
     """Create an organisation with its first user, who becomes its admin."""
@@ -54,14 +44,9 @@ def register():
             form.email.errors.append("An account with this email already exists: log in instead.")
         else:
             organisation = Organisation(name=form.organisation.data.strip())
-            user = User(email=normalise_email(form.email.data), name=form.name.data.strip())
-            user.set_password(form.password.data)
+            user = new_user(form.email.data, form.name.data, form.password.data)
             db.session.add_all(
-                [
-                    organisation,
-                    user,
-                    Membership(user=user, organisation=organisation, role=Role.ADMIN),
-                ]
+                [organisation, Membership(user=user, organisation=organisation, role=Role.ADMIN)]
             )
             db.session.flush()
             audit.record(

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, session, u
 from flask_login import current_user, login_required
 
 from assessment.access import Permission, can, current_organisation_id, require
+from assessment.accounts import find_user, new_user
 from assessment.extensions import db
 from assessment.forms import AcceptInviteForm, ConfirmForm, InviteForm, RoleForm
 from assessment.members import (
@@ -18,7 +19,7 @@ from assessment.members import (
     remove_member,
 )
 from assessment.models import AuditEvent, Invitation, Membership, User, utcnow
-from assessment.views.auth import find_user, normalise_email, start_session
+from assessment.views.auth import start_session
 
 bp = Blueprint("members", __name__)
 
@@ -156,9 +157,7 @@ def accept(token: str):
                     "error",
                 )
                 return render_template("members/accept.html", form=form, invitation=invitation), 422
-            user = User(email=normalise_email(form.email.data), name=form.name.data.strip())
-            user.set_password(form.password.data)
-            db.session.add(user)
+            user = new_user(form.email.data, form.name.data, form.password.data)
             db.session.flush()
         try:
             accept_invitation(invitation, user)
