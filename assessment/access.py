@@ -88,3 +88,19 @@ def get_assessment_or_404(assessment_id: int) -> Assessment:
     if assessment is None:
         abort(404)
     return assessment
+
+
+def get_changeable_assessment_or_404(
+    assessment_id: int, permission: Permission, *, locked_ok: bool = False
+) -> Assessment:
+    """Return the organisation's assessment if this role may change it now (404, 403, 409)."""
+    assessment = get_assessment_or_404(assessment_id)
+    require(permission)
+    if not locked_ok:
+        refuse_if_locked(assessment)
+    return assessment
+
+
+def may_answer(assessment: Assessment) -> bool:
+    """Return whether the signed-in user may change this assessment's answers now."""
+    return can(Permission.ANSWER) and not assessment.locked

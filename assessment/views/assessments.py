@@ -15,6 +15,7 @@ from assessment.access import (
     can,
     current_organisation_id,
     get_assessment_or_404,
+    may_answer,
     refuse_if_locked,
     require,
 )
@@ -147,7 +148,7 @@ def profile(assessment_id: int):
             "assessments/profile.html",
             assessment=assessment,
             form=form,
-            editable=can(Permission.ANSWER) and not assessment.locked,
+            editable=may_answer(assessment),
         ),
         status,
     )
@@ -252,7 +253,7 @@ def principle(assessment_id: int, principle_id: str):
             conflicts={c.question_id: c for c in conflicts},
             catalogue=catalogue,
             principle_ids=list(catalogue.principles),
-            editable=can(Permission.ANSWER) and not assessment.locked,
+            editable=may_answer(assessment),
         ),
         status,
     )

@@ -28,6 +28,7 @@ from assessment.access import (
     can,
     current_organisation_id,
     get_assessment_or_404,
+    get_changeable_assessment_or_404,
     refuse_if_locked,
     require,
 )
@@ -221,13 +222,10 @@ def delete(assessment_id: int, evidence_id: int):
 
 def _changeable(assessment_id: int, question_id: str) -> tuple[Assessment, Question]:
     """Return the assessment and question a change is for, or refuse: 404, 403 or 409."""
-    assessment = get_assessment_or_404(assessment_id)
     question = current_catalogue().questions.get(question_id)
     if question is None:
         abort(404)
-    require(Permission.ANSWER)
-    refuse_if_locked(assessment)
-    return assessment, question
+    return get_changeable_assessment_or_404(assessment_id, Permission.ANSWER), question
 
 
 def _evidence_or_404(assessment: Assessment, evidence_id: int) -> Evidence:

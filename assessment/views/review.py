@@ -10,6 +10,7 @@ from assessment import audit
 from assessment.access import (
     Permission,
     get_assessment_or_404,
+    get_changeable_assessment_or_404,
     refuse_if_locked,
     require,
 )
@@ -56,18 +57,9 @@ def _refused(assessment: Assessment, message: str, status: int):
     return page, status
 
 
-def _changeable(assessment_id: int, permission: Permission, *, locked_ok: bool = False):
-    """Return the organisation's assessment if this role may change it now (404, 403, 409)."""
-    assessment = get_assessment_or_404(assessment_id)
-    require(permission)
-    if not locked_ok:
-        refuse_if_locked(assessment)
-    return assessment
-
-
 def _act(assessment_id: int, permission: Permission, action, *, locked_ok: bool = False):
     """Run one workflow action for a confirmed POST; return (assessment, result or response)."""
-    assessment = _changeable(assessment_id, permission, locked_ok=locked_ok)
+    assessment = get_changeable_assessment_or_404(assessment_id, permission, locked_ok=locked_ok)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -92,7 +84,7 @@ def submit_for_review(assessment_id: int):
 @bp.post("/<int:assessment_id>/request-changes")
 def request_changes_view(assessment_id: int):
     """Return the assessment to its respondents with the reviewer's comment."""
-    assessment = _changeable(assessment_id, Permission.REVIEW)
+    assessment = get_changeable_assessment_or_404(assessment_id, Permission.REVIEW)
     form = RequestChangesForm()
     if not form.validate_on_submit():
         reason = "; ".join(form.comment.errors or ["the form was damaged"])
@@ -144,7 +136,7 @@ def next_cycle(assessment_id: int):
 @bp.post("/<int:assessment_id>/narrative")
 def narrative(assessment_id: int):
     """Save the narrative the organisation chooses to publish in the public summary."""
-    assessment = _changeable(assessment_id, Permission.ANSWER)
+    assessment = get_changeable_assessment_or_404(assessment_id, Permission.ANSWER)
     form = NarrativeForm()
     if not form.validate_on_submit():
         reason = "; ".join(form.narrative.errors or ["the form was damaged"])
