@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from assessment import audit
+from assessment.accounts import new_user
 from assessment.applicability import question_applies
 from assessment.catalogue import Catalogue
 from assessment.extensions import db
@@ -22,6 +22,7 @@ from assessment.models import (
     Role,
     User,
 )
+from assessment.workflow import open_draft
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "demo-password-2026"
@@ -98,21 +99,19 @@ def seed_demo(catalogue: Catalogue) -> tuple[Assessment, bool]:
         organisation = membership.organisation
     else:
         organisation = Organisation(name=DEMO_ORGANISATION)
-        user = User(email=DEMO_EMAIL, name="Dana Demo")
-        user.set_password(DEMO_PASSWORD)
+        user = new_user(DEMO_EMAIL, "Dana Demo", DEMO_PASSWORD)
         db.session.add_all(
-            [organisation, user, Membership(user=user, organisation=organisation, role=Role.ADMIN)]
+            [organisation, Membership(user=user, organisation=organisation, role=Role.ADMIN)]
         )
-    assessment = Assessment(
-        organisation=organisation,
+        db.session.flush()
+    assessment = open_draft(
+        catalogue,
+        organisation_id=organisation.id,
         service_name=DEMO_SERVICE,
-        profile=dict(DEMO_PROFILE),
-        catalogue_version=catalogue.version,
-        catalogue_fingerprint=catalogue.fingerprint,
-        created_by=user,
+        profile=DEMO_PROFILE,
+        user_id=user.id,
+        details={"service": DEMO_SERVICE, "seeded": "demo"},
     )
-    db.session.add(assessment)
-    db.session.flush()
     to_answer = []
     for theme in catalogue.themes:
         for principle in theme.principles:
@@ -158,12 +157,4 @@ def seed_demo(catalogue: Catalogue) -> tuple[Assessment, bool]:
                 )
             )
     assessment.public_narrative = DEMO_NARRATIVE
-    audit.record(
-        organisation_id=organisation.id,
-        assessment_id=assessment.id,
-        user_id=user.id,
-        action="create",
-        target="assessment",
-        new={"service": assessment.service_name, "seeded": "demo"},
-    )
     return assessment, True

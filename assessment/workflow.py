@@ -118,6 +118,40 @@ def issue_report(assessment: Assessment, catalogue: Catalogue) -> IssuedReport:
     return issued
 
 
+def open_draft(
+    catalogue: Catalogue,
+    *,
+    organisation_id: int,
+    service_name: str,
+    profile: dict,
+    user_id: int | None,
+    action: str = "create",
+    details: dict | None = None,
+    **fields,
+) -> Assessment:
+    """Add a new draft answered against this catalogue, with its audit event; the caller commits."""
+    assessment = Assessment(
+        organisation_id=organisation_id,
+        service_name=service_name,
+        profile=dict(profile),
+        catalogue_version=catalogue.version,
+        catalogue_fingerprint=catalogue.fingerprint,
+        created_by_id=user_id,
+        **fields,
+    )
+    db.session.add(assessment)
+    db.session.flush()
+    audit.record(
+        organisation_id=organisation_id,
+        assessment_id=assessment.id,
+        user_id=user_id,
+        action=action,
+        target="assessment",
+        new=details,
+    )
+    return assessment
+
+
 def start_next_cycle(assessment: Assessment, user: User, catalogue: Catalogue) -> Assessment:
     """Open a new draft for the same service, carrying answers and link evidence forward.
 
@@ -126,17 +160,16 @@ def start_next_cycle(assessment: Assessment, user: User, catalogue: Catalogue) -
     """
     if assessment.status != Status.APPROVED:
         raise WorkflowError("The next cycle starts from an approved assessment.")
-    draft = Assessment(
+    draft = open_draft(
+        catalogue,
         organisation_id=assessment.organisation_id,
         service_name=assessment.service_name,
-        profile=dict(assessment.profile or {}),
-        catalogue_version=catalogue.version,
-        catalogue_fingerprint=catalogue.fingerprint,
-        created_by=user,
+        profile=assessment.profile or {},
+        user_id=user.id,
+        details={"service": assessment.service_name, "carried_forward_from": assessment.id},
         previous_id=assessment.id,
         public_narrative=assessment.public_narrative or "",
     )
-    db.session.add(draft)
     for answer in assessment.answers:
         if answer.question_id in catalogue.questions:
             draft.answers.append(
@@ -160,12 +193,4 @@ def start_next_cycle(assessment: Assessment, user: User, catalogue: Catalogue) -
                 )
             )
     db.session.flush()
-    audit.record(
-        organisation_id=assessment.organisation_id,
-        assessment_id=draft.id,
-        user_id=user.id,
-        action="create",
-        target="assessment",
-        new={"service": draft.service_name, "carried_forward_from": assessment.id},
-    )
     return draft

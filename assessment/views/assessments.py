@@ -8,7 +8,6 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from assessment import audit
 from assessment.access import (
     Permission,
     assessments_query,
@@ -35,6 +34,7 @@ from assessment.forms import (
 )
 from assessment.models import Assessment, Assignment, Status
 from assessment.snapshot import score_stored
+from assessment.workflow import open_draft
 
 bp = Blueprint("assessments", __name__, url_prefix="/assessments")
 
@@ -80,24 +80,15 @@ def new():
     catalogue = current_catalogue()
     form = build_profile_form(catalogue, with_service_name=True)()
     if form.validate_on_submit():
-        organisation_id = current_organisation_id()
-        assessment = Assessment(
-            organisation_id=organisation_id,
-            service_name=form.service_name.data.strip(),
-            profile=profile_from_form(catalogue, form),
-            catalogue_version=catalogue.version,
-            catalogue_fingerprint=catalogue.fingerprint,
-            created_by_id=current_user.id,
-        )
-        db.session.add(assessment)
-        db.session.flush()
-        audit.record(
-            organisation_id=organisation_id,
-            assessment_id=assessment.id,
+        service_name = form.service_name.data.strip()
+        profile = profile_from_form(catalogue, form)
+        assessment = open_draft(
+            catalogue,
+            organisation_id=current_organisation_id(),
+            service_name=service_name,
+            profile=profile,
             user_id=current_user.id,
-            action="create",
-            target="assessment",
-            new={"service": assessment.service_name, "profile": assessment.profile},
+            details={"service": service_name, "profile": profile},
         )
         db.session.commit()
         flash(f"Assessment of {assessment.service_name} created.", "success")

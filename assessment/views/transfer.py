@@ -12,12 +12,12 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SubmitField
 
-from assessment import audit
 from assessment.access import Permission, require
 from assessment.catalogue import Catalogue
 from assessment.extensions import current_catalogue, db
 from assessment.importer import MAX_BYTES, ImportedAssessment, ImportRefused, parse_export
 from assessment.models import Answer, Assessment, Organisation
+from assessment.workflow import open_draft
 
 # cli_group=None puts the command at the top level: `flask import-json`.
 bp = Blueprint("transfer", __name__, url_prefix="/assessments", cli_group=None)
@@ -38,16 +38,20 @@ def create_from_import(
     imported: ImportedAssessment, catalogue: Catalogue, *, organisation_id: int, user_id: int | None
 ) -> Assessment:
     """Add a new draft holding the imported answers, with its audit event; the caller commits."""
-    assessment = Assessment(
+    assessment = open_draft(
+        catalogue,
         organisation_id=organisation_id,
         service_name=imported.service,
-        profile=dict(imported.profile),
-        catalogue_version=catalogue.version,
-        catalogue_fingerprint=catalogue.fingerprint,
-        created_by_id=user_id,
+        profile=imported.profile,
+        user_id=user_id,
+        action="import",
+        details={
+            "service": imported.service,
+            "answers": len(imported.answers),
+            "source_catalogue_version": imported.source_catalogue_version,
+            "warnings": list(imported.warnings),
+        },
     )
-    db.session.add(assessment)
-    db.session.flush()
     for question_id, answer in imported.answers.items():
         db.session.add(
             Answer(
@@ -58,19 +62,6 @@ def create_from_import(
                 updated_by_id=user_id,
             )
         )
-    audit.record(
-        organisation_id=organisation_id,
-        assessment_id=assessment.id,
-        user_id=user_id,
-        action="import",
-        target="assessment",
-        new={
-            "service": imported.service,
-            "answers": len(imported.answers),
-            "source_catalogue_version": imported.source_catalogue_version,
-            "warnings": list(imported.warnings),
-        },
-    )
     return assessment
 
 
