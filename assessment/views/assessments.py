@@ -19,7 +19,7 @@ from assessment.access import (
     require,
 )
 from assessment.answers import AnswerChange, StaleSave, record_answers, record_profile
-from assessment.applicability import question_applies, scope_reason
+from assessment.applicability import question_applies
 from assessment.extensions import current_catalogue, db
 from assessment.forms import (
     ConfirmForm,
@@ -225,20 +225,18 @@ def principle(assessment_id: int, principle_id: str):
             }
         form = form_class(data=data)
 
-    scored = score_stored(assessment, catalogue)
+    result = score_stored(assessment, catalogue).principle(the_principle.id)
     return (
         render_template(
             "assessments/principle.html",
             assessment=assessment,
             principle=the_principle,
             theme=catalogue.theme_of[the_principle.id],
-            result=scored.principle(the_principle.id),
+            result=result,
             questions=the_principle.questions,
             applicable_ids={q.id for q in applicable},
-            reasons={
-                q.id: scope_reason(catalogue, the_principle, profile, q)
-                for q in the_principle.questions
-            },
+            # Scoring already said why each out-of-scope question does not apply.
+            reasons={r.id: r.scope_reason for r in result.questions},
             form=form,
             field_name=field_name,
             conflicts={c.question_id: c for c in conflicts},
