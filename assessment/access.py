@@ -7,12 +7,14 @@ existence of another organisation's assessment is never revealed.
 from __future__ import annotations
 
 import enum
+from typing import NoReturn
 
 import sqlalchemy as sa
 from flask import abort, session
 from flask_login import current_user
 
 from assessment.extensions import db
+from assessment.logs import security_event
 from assessment.models import Assessment, Membership, Role
 
 
@@ -86,8 +88,17 @@ def get_assessment_or_404(assessment_id: int) -> Assessment:
         assessments_query().where(Assessment.id == assessment_id)
     ).first()
     if assessment is None:
-        abort(404)
+        not_found(Assessment, assessment_id)
     return assessment
+
+
+def not_found(model: type, object_id: int) -> NoReturn:
+    """Answer 404, logging a security event when the id belongs to another organisation."""
+    owner = db.session.scalar(sa.select(model.organisation_id).where(model.id == object_id))
+    membership = current_membership()
+    if owner is not None and (membership is None or owner != membership.organisation_id):
+        security_event("cross_organisation", what=model.__tablename__, id=object_id)
+    abort(404)
 
 
 def get_changeable_assessment_or_404(

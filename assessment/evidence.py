@@ -17,6 +17,7 @@ import secrets
 import tempfile
 import unicodedata
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -25,6 +26,18 @@ from urllib.parse import urlsplit
 HEAD_BYTES = 4096
 CHUNK_BYTES = 64 * 1024
 MAX_ZIP_ENTRIES = 5000
+# An Office document is XML compressed about 5 to 20 times; a zip bomb, thousands.
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+MAX_PACKING_RATIO = 100
+MAX_PDF_OBJECTS = 200_000
+# Parts of an Office document that are pictures (or can carry them: embedded objects).
+OOXML_IMAGE_FOLDERS = ("/media/", "/embeddings/", "/ink/")
+IMAGE_EXTENSIONS = {
+    ".png", ".jpg", ".jpeg", ".jpe", ".gif", ".bmp", ".dib", ".tif", ".tiff", ".ico", ".emf",
+    ".wmf", ".emz", ".wmz", ".svg", ".svgz", ".webp", ".heic", ".heif", ".avif", ".jxl",
+    ".jp2", ".pict", ".pct", ".psd", ".mp4", ".mov", ".avi", ".wmv", ".mpg", ".mpeg",
+    ".webm", ".mkv", ".m4v", ".3gp",
+}  # fmt: skip
 URL_MAX = 2000
 TITLE_MAX = 300
 FILENAME_MAX = 255
@@ -61,12 +74,21 @@ NOT_A_DOCUMENT = (
     "(text files must be UTF-8)."
 )
 EMPTY = "The file is empty."
+EMBEDDED_IMAGES = (
+    "This document embeds images or other files ({where}), and this tool must never hold "
+    "images: "
+    "remove the pictures (or save a copy as text only) and upload that, or describe the "
+    "evidence and link to where it is held under your own controls."
+)
+ZIP_BOMB = (
+    "This document unpacks to far more than its size ({detail}), which documents do not: "
+    "it cannot be uploaded. Save it again from Word or Excel, or as PDF."
+)
+PDF_UNREADABLE = (
+    "This PDF could not be read to check that it holds no images (it may be damaged or "
+    "password-protected). Save it again as PDF without a password and upload that."
+)
 NOT_UTF8 = "Text files must be UTF-8 encoded. Save the file as UTF-8 and upload it again."
-
-# Brands of the ISO base media "ftyp" box that carry still images (HEIF, AVIF);
-# every other brand is a video or audio container.
-IMAGE_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
-IMAGE_BRANDS |= {b"avif", b"avis", b"avio", b"jxl ", b"crx "}
 
 IMAGE_MAGIC = (
     b"\xff\xd8\xff",  # JPEG
@@ -182,6 +204,7 @@ def sniff_document(
     if not head:
         raise RefusedUpload(EMPTY)
     if head.startswith(b"%PDF-"):
+        _refuse_pdf_images(data_or_stream)
         return PDF
     _refuse_known_binary(head)
     if head.startswith(ZIP_MAGIC):
@@ -227,23 +250,150 @@ def _looks_binary(head: bytes) -> bool:
 
 
 def _sniff_office(data_or_stream: bytes | BinaryIO) -> tuple[str, str]:
-    """Tell DOCX and XLSX from other zips by listing entry names; nothing is extracted."""
+    """Tell DOCX and XLSX from other zips by listing entries; nothing is extracted.
+
+    The listing gives each entry's name and declared sizes, which is enough to
+    refuse zip bombs and documents with pictures or embedded files.
+    """
     source = _as_stream(data_or_stream)
     try:
         with zipfile.ZipFile(source) as archive:
-            names = archive.namelist()
+            entries = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError):
         raise RefusedUpload(ARCHIVE) from None
-    if len(names) > MAX_ZIP_ENTRIES or "[Content_Types].xml" not in names:
+    names = {entry.filename for entry in entries}
+    if len(entries) > MAX_ZIP_ENTRIES or "[Content_Types].xml" not in names:
         raise RefusedUpload(ARCHIVE)
-    entries = set(names)
-    if any(name.endswith("vbaProject.bin") for name in entries):
+    _refuse_zip_bomb(entries)
+    if any(name.endswith("vbaProject.bin") for name in names):
         raise RefusedUpload(MACROS)
-    if "word/document.xml" in entries:
+    _refuse_office_images(names)
+    if "word/document.xml" in names:
         return DOCX
-    if "xl/workbook.xml" in entries:
+    if "xl/workbook.xml" in names:
         return XLSX
     raise RefusedUpload(OTHER_OFFICE)
+
+
+def _refuse_zip_bomb(entries: list[zipfile.ZipInfo]) -> None:
+    """Refuse an archive that declares more than 100 MB, or an entry packed over 100 to 1."""
+    total = sum(entry.file_size for entry in entries)
+    if total > MAX_UNPACKED_BYTES:
+        raise RefusedUpload(ZIP_BOMB.format(detail=f"{human_size(total)} unpacked"))
+    for entry in entries:
+        # Below 1 MB even a high ratio is harmless, and tiny XML parts do pack well.
+        ratio = entry.file_size / max(entry.compress_size, 1)
+        if entry.file_size > 1024 * 1024 and ratio > MAX_PACKING_RATIO:
+            raise RefusedUpload(ZIP_BOMB.format(detail=f"{entry.filename} packed {ratio:.0f} to 1"))
+
+
+def _refuse_office_images(names: set[str]) -> None:
+    """Refuse Office documents with media, embedded objects or a thumbnail picture."""
+    for name in sorted(names):
+        lowered = "/" + name.lower()
+        if (
+            any(folder in lowered for folder in OOXML_IMAGE_FOLDERS)
+            or Path(lowered).suffix in IMAGE_EXTENSIONS
+            or lowered.startswith("/docprops/thumbnail")
+        ):
+            raise RefusedUpload(EMBEDDED_IMAGES.format(where=name))
+
+
+def _refuse_pdf_images(data_or_stream: bytes | BinaryIO) -> None:
+    """Refuse a PDF that holds an image: image objects, inline images, attached pictures.
+
+    A PDF that cannot be parsed is accepted only when it has no streams at all,
+    since every image needs one.
+    """
+    from pypdf import PdfReader
+
+    source = _as_stream(data_or_stream)
+    try:
+        reader = PdfReader(source, strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise RefusedUpload(PDF_UNREADABLE)
+        where = _pdf_image(reader)
+    except RefusedUpload:
+        raise
+    except Exception:  # noqa: BLE001 - pypdf raises many kinds on a damaged file
+        if _has_streams(source):
+            raise RefusedUpload(PDF_UNREADABLE) from None
+        return
+    if where:
+        raise RefusedUpload(EMBEDDED_IMAGES.format(where=where))
+
+
+def _pdf_image(reader) -> str | None:
+    """Walk every object reachable from the trailer; say where the first image is."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
+
+    seen: set[tuple[int, int]] = set()
+    stack: list = [reader.trailer]
+    content: list = []
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, IndirectObject):
+            if (obj.idnum, obj.generation) in seen:
+                continue
+            seen.add((obj.idnum, obj.generation))
+            if len(seen) > MAX_PDF_OBJECTS:
+                raise RefusedUpload(PDF_UNREADABLE)
+            obj = obj.get_object()
+        if isinstance(obj, DictionaryObject):
+            if obj.get("/Subtype") == "/Image":
+                return "an image object"
+            if isinstance(obj, StreamObject):
+                if obj.get("/Type") == "/EmbeddedFile":
+                    _refuse_attached_file(obj)
+                elif "/BBox" in obj:  # form XObjects, tiling patterns, annotation appearances
+                    content.append(obj)
+            for key, value in obj.items():
+                if key in ("/Contents", "/CharProcs"):
+                    target = value.get_object()
+                    items = target.values() if key == "/CharProcs" else [target]
+                    if isinstance(target, ArrayObject):
+                        items = [item.get_object() for item in target]
+                    content.extend(i.get_object() for i in items)
+                if key != "/Parent":
+                    stack.append(value)
+        elif isinstance(obj, ArrayObject):
+            stack.extend(obj)
+    for stream in content:
+        if isinstance(stream, StreamObject) and _has_inline_image(stream, reader):
+            return "an inline image"
+    return None
+
+
+def _has_inline_image(stream, reader) -> bool:
+    from pypdf.generic import ContentStream
+
+    if b"BI" not in stream.get_data():
+        return False
+    return any(op == b"INLINE IMAGE" for _, op in ContentStream(stream, reader).operations)
+
+
+def _refuse_attached_file(stream) -> None:
+    """Refuse a file attached to a PDF unless it is plain data (the report's own JSON)."""
+    head = stream.get_data()[:HEAD_BYTES]
+    try:
+        _refuse_known_binary(head)
+    except RefusedUpload as refusal:
+        raise RefusedUpload(
+            f"The PDF has a file attached that is refused: {refusal.message}"
+        ) from None
+    if head.startswith((*ZIP_MAGIC, b"%PDF-")):
+        raise RefusedUpload(EMBEDDED_IMAGES.format(where="an attached document"))
+
+
+def _has_streams(source: BinaryIO) -> bool:
+    """Return whether raw PDF bytes contain a stream (anything that could hold an image)."""
+    source.seek(0)
+    tail = b""
+    while chunk := source.read(CHUNK_BYTES):
+        if b"stream" in tail + chunk:
+            return True
+        tail = chunk[-8:]
+    return False
 
 
 def _sniff_text(head: bytes, data_or_stream: bytes | BinaryIO, filename: str) -> tuple[str, str]:
@@ -317,11 +467,18 @@ def display_filename(name: str, label_type: tuple[str, str] | None = None) -> st
     return name
 
 
-def store_upload(stream: BinaryIO, filename: str, directory: Path, max_bytes: int) -> StoredFile:
-    """Check and store an uploaded document under a random key, or raise RefusedUpload.
+def store_upload(
+    stream: BinaryIO,
+    filename: str,
+    directory: Path,
+    max_bytes: int,
+    keep: Callable[[Path, str], None] | None = None,
+) -> StoredFile:
+    """Check an uploaded document and keep it under a random key, or raise RefusedUpload.
 
-    The bytes go to a temporary file in `directory` first and are renamed into
-    place only once accepted, so a refusal or a crash leaves nothing behind.
+    The bytes go to a temporary file in `directory` first and are kept (by
+    default renamed into place there; `keep` puts them elsewhere) only once
+    accepted, so a refusal or a crash leaves nothing behind.
     """
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     descriptor, name = tempfile.mkstemp(dir=directory, prefix=".upload-")
@@ -340,10 +497,12 @@ def store_upload(stream: BinaryIO, filename: str, directory: Path, max_bytes: in
             handle.flush()
             kind = sniff_document(head, handle, filename)
         key = secrets.token_hex(16)
-        os.replace(temporary, directory / key)
-    except BaseException:
+        if keep is None:
+            os.replace(temporary, directory / key)
+        else:
+            keep(temporary, key)
+    finally:
         temporary.unlink(missing_ok=True)
-        raise
     return StoredFile(
         storage_key=key,
         filename=display_filename(filename, kind),

@@ -9,11 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from assessment.catalogue import DEFAULT_PATH, CatalogueError, load_catalogue
 from assessment.db import database_url
 from assessment.extensions import csrf, db, login_manager, migrate
+from assessment.inputs import register_input_guards
+from assessment.links import check_external_url, trusted_hosts_setting
+from assessment.logs import register_logging
 from assessment.security import register_security
+from assessment.storage import check_storage_setting
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -31,6 +36,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         PASSWORD_HASH_METHOD="scrypt",
         EVIDENCE_DIR=str(Path(app.instance_path) / "evidence"),
         EVIDENCE_MAX_BYTES=10 * 1024 * 1024,
+        EVIDENCE_STORAGE="filesystem",
+        EXTERNAL_URL=None,
+        PROXY_FIX=0,
+        LOG_LEVEL="INFO",
     )
     if test_config is None:
         app.config.from_prefixed_env()
@@ -41,7 +50,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # Room for the largest evidence file plus the rest of its form.
         app.config["MAX_CONTENT_LENGTH"] = app.config["EVIDENCE_MAX_BYTES"] + 64 * 1024
 
+    register_logging(app)
     load_app_catalogue(app)
+    configure_deployment(app)
+    register_input_guards(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -85,6 +97,18 @@ def load_app_catalogue(app: Flask) -> None:
         ) from None
 
 
+def configure_deployment(app: Flask) -> None:
+    """Apply the production settings: proxies, trusted hosts, the external URL, storage."""
+    app.config["TRUSTED_HOSTS"] = trusted_hosts_setting(app.config.get("TRUSTED_HOSTS"))
+    app.config["EVIDENCE_STORAGE"] = check_storage_setting(app.config["EVIDENCE_STORAGE"])
+    check_external_url(app)
+    hops = int(app.config.get("PROXY_FIX") or 0)
+    if hops > 0:
+        # Only the client address and scheme: the host comes from EXTERNAL_URL or
+        # TRUSTED_HOSTS, never from a header a client could add.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
+
 def register_extensions(app: Flask) -> None:
     from assessment import db as _db_events  # noqa: F401 - registers the SQLite pragmas
 
@@ -103,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         catalogue,
         evidence,
+        health,
         main,
         members,
         reports,
@@ -111,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (
+        health,
         main,
         auth,
         assessments,

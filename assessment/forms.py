@@ -42,6 +42,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from assessment.catalogue import Catalogue, ProfileQuestion, Question
+from assessment.inputs import parse_count
 
 COMMENT_MAX = 5000
 PASSWORD_MIN = 10
@@ -177,8 +178,31 @@ def _multi_field(catalogue: Catalogue, q: Question) -> Any:
     return MultiCheckboxField("Answer", choices=choices, validators=[Optional()])
 
 
+PLAIN_NUMBER = re.compile(r"[0-9]{1,15}(\.[0-9]{1,6})?")
+
+
+class PlainNumberField(DecimalField):
+    """A number written with ASCII digits: no NaN, no infinity, no exponent, no other scripts.
+
+    `decimal.Decimal` reads all of those, and each later fails when the answer is
+    turned into a whole number or stored as JSON.
+    """
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        text = valuelist[0].strip() if isinstance(valuelist[0], str) else "?"
+        if text and not PLAIN_NUMBER.fullmatch(text):
+            self.data = None
+            raise ValueError(
+                "Write the number with the digits 0 to 9 and at most one decimal point, "
+                "e.g. 120 or 2.5 (up to 15 digits)."
+            )
+        super().process_formdata([text])
+
+
 def _number_field(catalogue: Catalogue, q: Question) -> Any:
-    return DecimalField(
+    return PlainNumberField(
         "Answer",
         places=None,
         validators=[Optional(), NumberRange(min=0, message="Must be 0 or more.")],
@@ -222,7 +246,7 @@ def build_question_form(catalogue: Catalogue, question: Question) -> type[Form]:
                 )
 
         def validate_base_version(self, field: Any) -> None:
-            if not (field.data or "0").isdigit():
+            if parse_count(field.data or "0") is None:
                 raise ValidationError("The page was damaged; reload it and try again.")
 
     QuestionForm.answer = QUESTION_FIELDS[question.type](catalogue, question)

@@ -278,6 +278,22 @@ class Evidence(db.Model):
     uploaded_by: Mapped[User | None] = relationship()
 
 
+class EvidenceBlob(db.Model):
+    """The bytes of an uploaded document, when evidence is stored in the database.
+
+    With `EVIDENCE_STORAGE = "database"` several app hosts share nothing but the
+    database: any of them can serve any download. Deleting the evidence row
+    deletes its bytes (ON DELETE CASCADE), in the same transaction.
+    """
+
+    evidence_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("evidence.id", ondelete="CASCADE"), primary_key=True
+    )
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+    evidence: Mapped[Evidence] = relationship()
+
+
 class IssuedReport(db.Model):
     """The PDF of an approved assessment, rendered once and served byte for byte after."""
 

@@ -17,6 +17,9 @@ PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=
 # its own systems: other sites learn nothing, not even that this tool was used.
 REFERRER_POLICY = "same-origin"
 
+# A year, the usual minimum for preload lists; subdomains are left to their own servers.
+HSTS = "max-age=31536000"
+
 HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Frame-Options": "DENY",
@@ -34,6 +37,15 @@ def register_security(app: Flask) -> None:
     app.config.setdefault("REMEMBER_COOKIE_SAMESITE", app.config["SESSION_COOKIE_SAMESITE"])
     app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
     app.after_request(add_security_headers)
+    if app.config.get("SESSION_COOKIE_SECURE"):
+        # Cookies that only travel over HTTPS go with a site that is only reached over it.
+        app.after_request(add_hsts)
+
+
+def add_hsts(response: Response) -> Response:
+    """Tell browsers to use HTTPS only for this site for a year."""
+    response.headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
 
 
 def add_security_headers(response: Response) -> Response:

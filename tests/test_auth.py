@@ -44,9 +44,12 @@ def test_register_refuses_a_taken_email_and_keeps_the_existing_account(client, a
         db.session.commit()
     response = client.post("/auth/register", data=REGISTRATION)
     assert response.status_code == 422
-    assert "already exists" in response.text
+    # Issue 8: the refusal must not say that the account exists.
+    assert "already exists" not in response.text
+    assert "No organisation was set up with these details" in response.text
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(User.id))) == 1
+        assert db.session.scalar(sa.select(sa.func.count(Membership.id))) == 1
 
 
 def test_login_with_right_password(client, member, auth):

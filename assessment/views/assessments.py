@@ -32,6 +32,7 @@ from assessment.forms import (
     profile_form_data,
     profile_from_form,
 )
+from assessment.logs import security_event
 from assessment.models import Assessment, Assignment, Status
 from assessment.snapshot import score_stored
 from assessment.workflow import open_draft
@@ -182,6 +183,7 @@ def principle(assessment_id: int, principle_id: str):
                 db.session.rollback()
                 conflicts = stale.conflicts
                 status = 409
+                security_event("conflict", reason="stale_save", assessment=assessment.id)
                 flash(
                     "Someone else changed answers on this page since you opened it. "
                     "Nothing was saved: compare with their answers below, then save again.",

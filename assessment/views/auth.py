@@ -9,9 +9,18 @@ from assessment import audit, throttle
 from assessment.accounts import find_user, new_user
 from assessment.extensions import db, login_manager
 from assessment.forms import ConfirmForm, LoginForm, RegisterForm
+from assessment.inputs import parse_id, safe_local_target
+from assessment.logs import security_event
 from assessment.models import Membership, Organisation, Role, User
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+# The same words whether or not the address has an account.
+REGISTER_REFUSED = (
+    "No organisation was set up with these details. If you already use this tool, log in "
+    "instead (to work in another organisation, ask its admin for an invitation); "
+    "otherwise check the email address."
+)
 
 # Checked against when the email is unknown, so a failed login takes as long
 # whether or not the account exists.
@@ -22,7 +31,8 @@ _DUMMY.set_password("not a real password")
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """Return the session's user, unless the session was ended by a logout since."""
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    user_key = parse_id(user_id)
+    user = db.session.get(User, user_key) if user_key is not None else None
     if user is None or session.get("session_version") != user.session_version:
         return None
     return user
@@ -41,27 +51,36 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         if find_user(form.email.data) is not None:
-            form.email.errors.append("An account with this email already exists: log in instead.")
-        else:
-            organisation = Organisation(name=form.organisation.data.strip())
-            user = new_user(form.email.data, form.name.data, form.password.data)
-            db.session.add_all(
-                [organisation, Membership(user=user, organisation=organisation, role=Role.ADMIN)]
-            )
-            db.session.flush()
-            audit.record(
-                organisation_id=organisation.id,
-                user_id=user.id,
-                action="membership",
-                target=user.email,
-                new={"role": Role.ADMIN.value},
-            )
-            db.session.commit()
-            start_session(user)
-            session["organisation_id"] = organisation.id
-            flash(f"Welcome. {organisation.name} is set up and you are its admin.", "success")
-            return redirect(url_for("assessments.index"))
+            # Not "this account exists". No password is checked here and nothing is
+            # counted against throttling: the form must be neither a way to guess
+            # passwords nor a way to lock someone out.
+            security_event("register_refused", email=form.email.data)
+            flash(REGISTER_REFUSED, "error")
+            return render_template("auth/register.html", form=form), 422
+        user = new_user(form.email.data, form.name.data, form.password.data)
+        return _set_up_organisation(form, user)
     return render_template("auth/register.html", form=form), 422 if form.errors else 200
+
+
+def _set_up_organisation(form: RegisterForm, user: User):
+    """Create the organisation with this user as its admin, and sign them in to it."""
+    organisation = Organisation(name=form.organisation.data.strip())
+    db.session.add_all(
+        [organisation, Membership(user=user, organisation=organisation, role=Role.ADMIN)]
+    )
+    db.session.flush()
+    audit.record(
+        organisation_id=organisation.id,
+        user_id=user.id,
+        action="membership",
+        target=user.email,
+        new={"role": Role.ADMIN.value},
+    )
+    db.session.commit()
+    start_session(user)
+    session["organisation_id"] = organisation.id
+    flash(f"Welcome. {organisation.name} is set up and you are its admin.", "success")
+    return redirect(url_for("assessments.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -73,6 +92,7 @@ def login():
     if form.validate_on_submit():
         wait = throttle.seconds_to_wait(form.email.data, request.remote_addr)
         if wait:
+            security_event("login_throttled", email=form.email.data, retry_after=wait)
             flash(throttle.refusal_message(wait), "error")
             return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
         user = find_user(form.email.data)
@@ -85,16 +105,15 @@ def login():
             _DUMMY.check_password(form.password.data)
         throttle.record_failure(form.email.data, request.remote_addr)
         db.session.commit()
+        security_event("login_failed", email=form.email.data)
         flash("Email or password is not right.", "error")
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form), 422 if form.errors else 200
 
 
 def _safe_next(target: str | None) -> str:
-    """Return a local redirect target, never another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("assessments.index")
+    """Return a local redirect target, never another site (see `safe_local_target`)."""
+    return safe_local_target(target) or url_for("assessments.index")
 
 
 @bp.route("/logout", methods=["GET", "POST"])

@@ -5,6 +5,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from assessment.evidence import too_large_message
+from assessment.logs import current_request_id, security_event
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood."),
@@ -13,6 +14,7 @@ MESSAGES = {
     405: ("Not allowed", "That action is not available here."),
     409: ("Locked", "This assessment is approved and can no longer be changed."),
     413: ("Too large", "What you sent is larger than this site accepts."),
+    415: ("Not accepted", "This address does not take what was sent."),
     500: ("Something went wrong", "The error has been logged. Nothing you saved before was lost."),
 }
 
@@ -23,11 +25,19 @@ def register(app: Flask) -> None:
     def handler(error):
         code = getattr(error, "code", 500) or 500
         title, message = MESSAGES.get(code, MESSAGES[500])
-        if getattr(error, "description", None) and code in (400, 409):
+        if getattr(error, "description", None) and code in (400, 409, 415):
             message = error.description
+        if code == 409:
+            security_event("conflict", reason=message[:100])
         if code == 413:
             message = _too_large_message(error)
-        return render_template("errors/error.html", code=code, title=title, message=message), code
+            security_event("upload_refused", reason="request_too_large")
+        # Flask has logged an unhandled exception with this request's id already.
+        reference = current_request_id() if code >= 500 else None
+        page = render_template(
+            "errors/error.html", code=code, title=title, message=message, reference=reference
+        )
+        return page, code
 
     def csrf_handler(error):
         message = (

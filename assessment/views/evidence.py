@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -29,6 +30,7 @@ from assessment.access import (
     current_organisation_id,
     get_assessment_or_404,
     get_changeable_assessment_or_404,
+    not_found,
     refuse_if_locked,
     require,
 )
@@ -42,13 +44,13 @@ from assessment.evidence import (
     check_link,
     human_size,
     label_of,
-    remove_stored,
     store_upload,
-    stored_path,
 )
 from assessment.extensions import current_catalogue, db
 from assessment.forms import ConfirmForm
+from assessment.logs import security_event
 from assessment.models import Assessment, Evidence
+from assessment.storage import FileSystemStorage, evidence_storage, read_document
 
 bp = Blueprint("evidence", __name__, url_prefix="/assessments")
 
@@ -138,15 +140,21 @@ def upload(assessment_id: int, question_id: str):
     form = UploadForm()
     if not form.validate_on_submit():
         return _refused(assessment, question, _first_error(form))
-    directory = _evidence_dir()
+    storage = evidence_storage()
     sent = form.file.data
     try:
         stored = store_upload(
-            sent.stream, sent.filename or "", directory, current_app.config["EVIDENCE_MAX_BYTES"]
+            sent.stream,
+            sent.filename or "",
+            storage.scratch_dir(),
+            current_app.config["EVIDENCE_MAX_BYTES"],
+            keep=storage.keep,
         )
     except TooLarge as refusal:
+        security_event("upload_refused", reason="too_large", filename=sent.filename or "")
         abort(413, refusal.message)
     except RefusedUpload as refusal:
+        security_event("upload_refused", reason=refusal.message[:80], filename=sent.filename or "")
         return _refused(assessment, question, refusal.message)
     try:
         item = Evidence(
@@ -163,12 +171,13 @@ def upload(assessment_id: int, question_id: str):
             uploaded_by_id=current_user.id,
         )
         db.session.add(item)
+        storage.attach(item)
         _audit(assessment, question.id, new=_described(item))
         db.session.commit()
     except BaseException:
         # A row that did not commit must not leave its bytes behind.
         db.session.rollback()
-        remove_stored(directory, stored.storage_key)
+        storage.discard(stored.storage_key)
         raise
     flash(f"{stored.label} “{stored.filename}” uploaded to {question.id}.", "success")
     return _back(assessment, question.id)
@@ -182,11 +191,11 @@ def download(assessment_id: int, evidence_id: int):
     item = _evidence_or_404(assessment, evidence_id)
     if item.kind != "file":
         abort(404)
-    path = stored_path(_evidence_dir(), item.storage_key)
-    if not path.is_file():
+    document = read_document(item)
+    if document is None:
         abort(404)
     response = send_file(
-        path,
+        document if isinstance(document, Path) else io.BytesIO(document),
         mimetype=item.media_type,
         as_attachment=True,
         download_name=item.filename,
@@ -215,7 +224,7 @@ def delete(assessment_id: int, evidence_id: int):
     db.session.commit()
     if storage_key:
         # After the commit: a failed delete keeps both the row and its bytes.
-        remove_stored(_evidence_dir(), storage_key)
+        FileSystemStorage(_evidence_dir()).discard(storage_key)
     flash(f"“{name}” removed from {question_id}.", "success")
     return _back(assessment, question_id)
 
@@ -238,7 +247,7 @@ def _evidence_or_404(assessment: Assessment, evidence_id: int) -> Evidence:
         )
     ).first()
     if item is None:
-        abort(404)
+        not_found(Evidence, evidence_id)
     return item
 
 

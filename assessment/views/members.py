@@ -6,10 +6,12 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 
-from assessment.access import Permission, can, current_organisation_id, require
+from assessment.access import Permission, can, current_organisation_id, not_found, require
 from assessment.accounts import find_user, new_user
 from assessment.extensions import db
 from assessment.forms import AcceptInviteForm, ConfirmForm, InviteForm, RoleForm
+from assessment.links import NoExternalURL, absolute_url_for
+from assessment.logs import security_event
 from assessment.members import (
     MembershipError,
     accept_invitation,
@@ -32,7 +34,7 @@ def _membership_or_404(membership_id: int) -> Membership:
         )
     ).first()
     if membership is None:
-        abort(404)
+        not_found(Membership, membership_id)
     return membership
 
 
@@ -88,8 +90,14 @@ def invite():
     token = create_invitation(
         membership.organisation_id, current_user, form.role.data, form.email.data or ""
     )
+    try:
+        link = absolute_url_for("members.accept", token=token)
+    except NoExternalURL as missing:
+        db.session.rollback()
+        flash(f"No invitation created. {missing}", "error")
+        return redirect(url_for("members.index")), 303
     db.session.commit()
-    session["new_invitation_link"] = url_for("members.accept", token=token, _external=True)
+    session["new_invitation_link"] = link
     flash(
         "Invitation created. Send the link below; it works once and expires in 7 days.", "success"
     )
@@ -100,8 +108,9 @@ def invite():
 @login_required
 def set_role(membership_id: int):
     """Change a member's role."""
-    require(Permission.MANAGE)
+    # Another organisation's member gets 404 whatever their role here; then the role.
     membership = _membership_or_404(membership_id)
+    require(Permission.MANAGE)
     form = RoleForm()
     if not form.validate_on_submit():
         abort(400)
@@ -119,8 +128,8 @@ def set_role(membership_id: int):
 @login_required
 def remove(membership_id: int):
     """Remove a member from the organisation."""
-    require(Permission.MANAGE)
     membership = _membership_or_404(membership_id)
+    require(Permission.MANAGE)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     name = membership.user.name
@@ -184,7 +193,10 @@ def switch(organisation_id: int):
             Membership.user_id == current_user.id, Membership.organisation_id == organisation_id
         )
     ).first()
-    if membership is None or not ConfirmForm().validate_on_submit():
+    if membership is None:
+        security_event("cross_organisation", what="organisation", id=organisation_id)
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
         abort(404)
     session["organisation_id"] = organisation_id
     flash(f"You are now working in {membership.organisation.name}.", "success")

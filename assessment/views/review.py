@@ -22,6 +22,8 @@ from assessment.forms import (
     build_assignment_form,
     field_name,
 )
+from assessment.inputs import parse_id
+from assessment.logs import security_event
 from assessment.models import Assessment, Assignment, AuditEvent, Membership, User
 from assessment.workflow import (
     WorkflowError,
@@ -47,6 +49,8 @@ def _back(assessment: Assessment):
 
 def _refused(assessment: Assessment, message: str, status: int):
     """Answer with a page that says why nothing changed and links back."""
+    if status == 409:
+        security_event("conflict", reason=message[:100], assessment=assessment.id)
     page = render_template(
         "errors/error.html",
         code=status,
@@ -254,7 +258,7 @@ def _history_page(assessment: Assessment, question=None):
     query = _history_query(assessment)
     if question is not None:
         query = query.where(AuditEvent.target == question.id)
-    person = request.args.get("person", type=int)
+    person = parse_id(request.args.get("person"))
     if person:
         query = query.where(AuditEvent.user_id == person)
     return render_template(

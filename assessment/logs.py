@@ -1,0 +1,145 @@
+"""Logging to stdout: one line per request with its id, and security events at WARNING.
+
+Every line carries the request id, taken from a sane `X-Request-ID` (a proxy's)
+or generated, and echoed in the response, so a person quoting the reference on
+an error page leads straight to the lines of their request. Security events
+(failed and throttled logins, refused uploads, conflicts, cross-organisation
+lookups) go through `security_event` so they read alike and can be alerted on.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import sys
+import time
+
+from flask import Flask, Response, g, has_request_context, request
+
+LOGGER_NAME = "assessment"
+SECURITY_LOGGER_NAME = "assessment.security"
+REQUEST_LOGGER_NAME = "assessment.request"
+FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+# A proxy's request id is kept only when it cannot forge a log line or a header.
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@-]{1,128}")
+# Probes from a load balancer every few seconds would drown the log at INFO.
+QUIET_ENDPOINTS = {"health.healthz", "health.readyz", "static"}
+
+security_log = logging.getLogger(SECURITY_LOGGER_NAME)
+request_log = logging.getLogger(REQUEST_LOGGER_NAME)
+
+
+class StdoutHandler(logging.StreamHandler):
+    """A handler that writes to whatever `sys.stdout` is when a record is emitted.
+
+    Test runners and gunicorn replace `sys.stdout`; holding on to the first one
+    would write into a closed stream later.
+    """
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
+class RequestIdFilter(logging.Filter):
+    """Add the current request's id to every record (`-` outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = current_request_id() if has_request_context() else "-"
+        return True
+
+
+def current_request_id() -> str:
+    """Return the id of the request being handled."""
+    if "request_id" not in g:
+        g.request_id = _incoming_request_id() or secrets.token_hex(8)
+    return g.request_id
+
+
+def _incoming_request_id() -> str | None:
+    given = request.headers.get("X-Request-ID", "")
+    return given if SANE_REQUEST_ID.fullmatch(given) else None
+
+
+def configure_logging(level: str | int = "INFO") -> None:
+    """Send the app's logs to stdout, once per process, whatever number of apps is built."""
+    logger = logging.getLogger(LOGGER_NAME)
+    logger.setLevel(level)
+    if any(isinstance(h, StdoutHandler) for h in logger.handlers):
+        return
+    handler = StdoutHandler()
+    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.addFilter(RequestIdFilter())
+    logger.addHandler(handler)
+
+
+def _field(value: object) -> str:
+    """Render one field so that a value can never break the line or fake another field."""
+    text = str(value)
+    if re.fullmatch(r"[A-Za-z0-9._:/@+-]{1,200}", text):
+        return text
+    return repr(text[:200])
+
+
+def security_event(kind: str, /, **fields: object) -> None:
+    """Log a security-relevant event at WARNING: `security <kind> key=value ...`."""
+    if has_request_context():
+        fields.setdefault("ip", request.remote_addr or "-")
+        fields.setdefault("path", request.path)
+    details = " ".join(f"{key}={_field(value)}" for key, value in fields.items())
+    security_log.warning("security %s %s", kind, details)
+
+
+def register_logging(app: Flask) -> None:
+    """Configure stdout logging and log one line per request, with its id in the response."""
+    configure_logging(app.config.get("LOG_LEVEL", "INFO"))
+    app.before_request(_start_request)
+    app.after_request(_log_request)
+
+
+def _start_request() -> None:
+    g.request_started = time.perf_counter()
+    current_request_id()
+
+
+def _log_request(response: Response) -> Response:
+    request_id = current_request_id()
+    response.headers["X-Request-ID"] = request_id
+    started = g.get("request_started")
+    elapsed = (time.perf_counter() - started) * 1000 if started is not None else 0.0
+    user = _user_id()
+    level = logging.DEBUG if request.endpoint in QUIET_ENDPOINTS else logging.INFO
+    request_log.log(
+        level,
+        "%s %s %s %.1fms user=%s ip=%s bytes=%s",
+        request.method,
+        _field(_loggable_path()),
+        response.status_code,
+        elapsed,
+        user,
+        request.remote_addr or "-",
+        response.calculate_content_length() or "-",
+    )
+    return response
+
+
+def _loggable_path() -> str:
+    """Return the path and query, with secrets in the URL (an invitation token) masked."""
+    path = request.full_path.rstrip("?") if request.query_string else request.path
+    token = (request.view_args or {}).get("token")
+    return path.replace(token, "<token>") if isinstance(token, str) and token else path
+
+
+def _user_id() -> str:
+    """Return the signed-in user's id for the log line, without loading anything new."""
+    from flask_login import current_user
+
+    if "_login_user" not in g:  # never loaded: do not query just to log
+        return "-"
+    return str(current_user.id) if current_user.is_authenticated else "-"
