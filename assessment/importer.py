@@ -12,6 +12,7 @@ carry) are skipped and reported as warnings.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +27,8 @@ MAX_BYTES = 2 * 1024 * 1024  # the app's MAX_CONTENT_LENGTH; an export of 11 pri
 COMMENT_MAX = 5000  # as assessment.forms.COMMENT_MAX, which imports Flask
 SERVICE_MAX = 200  # Assessment.service_name
 MAX_PROBLEMS = 20  # enough to act on; a wholly wrong file would otherwise list thousands
+MAX_DEPTH = 32  # an export nests 6 deep; deeper is not an export, and deep enough breaks parsers
+MAX_NUMBER_DIGITS = 15  # answers are counts and amounts; longer numbers are not an export's
 
 
 class ImportRefused(ValueError):
@@ -78,14 +81,62 @@ def _load(data: bytes) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise ImportRefused([f"the file is not UTF-8 text (byte {exc.start})"]) from None
     try:
-        document = json.loads(text)
+        document = json.loads(
+            text,
+            parse_int=_bounded_int,
+            parse_float=_bounded_float,
+            parse_constant=_refuse_constant,
+        )
     except json.JSONDecodeError as exc:
         raise ImportRefused(
             [f"the file is not JSON: line {exc.lineno} column {exc.colno}: {exc.msg}"]
         ) from None
+    except _UnfitNumber as exc:
+        raise ImportRefused([str(exc)]) from None
+    except RecursionError:
+        raise ImportRefused(
+            [f"the file nests deeper than an export does ({MAX_DEPTH} levels)"]
+        ) from None
+    if _depth(document) > MAX_DEPTH:
+        raise ImportRefused([f"the file nests deeper than an export does ({MAX_DEPTH} levels)"])
     if not isinstance(document, dict):
         raise ImportRefused(["the file is JSON but not an assessment export (expected an object)"])
     return document
+
+
+class _UnfitNumber(ValueError):
+    """A number in the file that no export holds: too long, infinite or not a number."""
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise _UnfitNumber(f"the number {text[:20]}... is longer than {MAX_NUMBER_DIGITS} digits")
+    return int(text)
+
+
+def _bounded_float(text: str) -> float:
+    value = float(text) if len(text) <= 40 else math.inf
+    if not math.isfinite(value) or abs(value) >= 10**MAX_NUMBER_DIGITS:
+        raise _UnfitNumber(f"the number {text[:20]} is too large for an answer")
+    return value
+
+
+def _refuse_constant(name: str) -> None:
+    raise _UnfitNumber(f"{name} is not a number JSON allows")
+
+
+def _depth(document: Any) -> int:
+    """Return how deeply lists and objects nest, without recursion."""
+    deepest, stack = 0, [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, depth)
+            if deepest > MAX_DEPTH:
+                return deepest
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _check_schema(document: dict[str, Any]) -> None:

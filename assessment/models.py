@@ -211,6 +211,14 @@ class AuditEvent(db.Model):
     user: Mapped[User | None] = relationship()
 
 
+@sa.event.listens_for(AuditEvent.__table__, "after_create")
+def _install_append_only_trigger(_table, connection, **_kw) -> None:
+    """Make the audit table refuse UPDATE and DELETE in PostgreSQL itself, as the migration does."""
+    from assessment.audit_trigger import create_append_only_trigger
+
+    create_append_only_trigger(connection)
+
+
 class Assignment(db.Model):
     """Who owns one principle of an assessment, and by when it is due."""
 
