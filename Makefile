@@ -7,7 +7,7 @@ HOST    ?= 127.0.0.1
 PORT    ?= 5000
 export FLASK_APP := app
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run serve test lint format bench bench-load clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ run: install
 	@echo "  Log in as demo@example.com with password demo-password-2026"
 	@echo
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# Production: migrate, then gunicorn with gunicorn.conf.py (workers from WEB_CONCURRENCY,
+# bind from GUNICORN_BIND). Set SECRET_KEY, DATABASE_URL and FLASK_EXTERNAL_URL first.
+serve: install
+	$(FLASK) db upgrade
+	$(VENV)/bin/gunicorn --config gunicorn.conf.py app:app
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -48,6 +54,11 @@ test: lint
 
 bench: install
 	$(PY) bench/report.py
+
+# 32 clients for 60 s against gunicorn on PostgreSQL, then on SQLite (see bench/load.py).
+bench-load: install
+	$(PY) bench/load.py --database postgresql
+	$(PY) bench/load.py --database sqlite
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

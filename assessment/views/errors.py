@@ -1,6 +1,7 @@
 """Error pages that say what happened, in the site's layout."""
 
 from flask import Flask, current_app, render_template, request
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -24,6 +25,15 @@ def register(app: Flask) -> None:
 
     def handler(error):
         code = getattr(error, "code", 500) or 500
+        if request_ctx.url_adapter is None:
+            # The host was refused (TRUSTED_HOSTS) before any URL could be built,
+            # so the site's layout, full of links, cannot be rendered.
+            security_event("untrusted_host", host=request.headers.get("Host", ""))
+            return (
+                f"{code} {MESSAGES.get(code, MESSAGES[400])[0]}: unknown host.\n",
+                code,
+                {"Content-Type": "text/plain; charset=utf-8"},
+            )
         title, message = MESSAGES.get(code, MESSAGES[500])
         if getattr(error, "description", None) and code in (400, 409, 415):
             message = error.description
