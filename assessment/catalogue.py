@@ -21,7 +21,9 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "principles.yaml"
+from assessment.resources import CATALOGUE_PATH
+
+DEFAULT_PATH = CATALOGUE_PATH
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]*$", max_length=64)]
 Text = Annotated[str, Field(min_length=1)]

@@ -17,15 +17,16 @@ from assessment.extensions import csrf, db, login_manager, migrate
 from assessment.inputs import register_input_guards
 from assessment.links import check_external_url, trusted_hosts_setting
 from assessment.logs import register_logging
+from assessment.resources import MIGRATIONS_DIR, TEMPLATES_DIR
 from assessment.security import register_security
 from assessment.storage import check_storage_setting
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = MIGRATIONS_DIR
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then environment or test config, then named steps."""
-    app = Flask(__name__, template_folder="../templates", instance_relative_config=True)
+    app = Flask(__name__, template_folder=TEMPLATES_DIR, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(
         CATALOGUE_PATH=str(DEFAULT_PATH),

@@ -20,12 +20,13 @@ from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
 
 from assessment.catalogue import Catalogue, Mapping_
+from assessment.resources import resource_path
 from assessment.scoring import ScoredAssessment, round_half_up
 from reports.charts import assessment_charts, trend_chart
 from reports.export import to_json
 from reports.fetcher import ASSETS_DIR, AssetFetcher
 
-TEMPLATES_DIR = ASSETS_DIR.parent / "templates"
+TEMPLATES_DIR = resource_path("templates")
 STYLESHEET = ASSETS_DIR / "report.css"
 # The trailing slash makes relative URLs (fonts/...) resolve inside reports/.
 BASE_URL = ASSETS_DIR.as_uri() + "/"
