@@ -1,0 +1,680 @@
+"""Load benchmark: gunicorn on loopback, 32 clients, a realistic mix; prints what it measured.
+
+Run with `make bench-load` (PostgreSQL, then SQLite), or
+`python bench/load.py --database sqlite --duration 60 --clients 32`.
+Not a test: it measures and prints, it never fails on a slow machine.
+
+It starts its own PostgreSQL (a throwaway server on a Unix socket) or uses a
+SQLite file, migrates, seeds organisations, and starts gunicorn with
+gunicorn.conf.py on a free loopback port. The WSGI app is this module's
+`bench_application()`: the real app plus, under `/_bench/`, a bare Flask
+endpoint that does one INSERT, the yardstick for `save_ratio`. Phases:
+
+1. quiet: the overview's p95 with nothing else running; page saves and bare
+   inserts interleaved by one client (`save_ratio`, median against median);
+2. load: the clients for the duration, each in an organisation shared with
+   three others: overview and principle pages, saves of unique comments,
+   CSV and JSON downloads, a PDF now and then, and one approval;
+3. PDF load: four clients save and download the PDF of their own changing
+   draft while two read the overview (its p95 against the quiet one);
+4. race: four clients load the same page at the same version and save it at
+   the same moment, 15 times; the target is exactly one acknowledged save.
+
+`lost_saves` counts acknowledged saves that another acknowledged save
+overwrote without having seen them (two acknowledged saves of one question
+from the same base version: one of them is lost), plus acknowledged saves
+that never reached the audit trail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import html.parser
+import http.client
+import os
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PASSWORD = "bench-password-2026"
+ORGANISATIONS = 8
+PRINCIPLES = ("P1", "P2", "P3")
+MIX = {"overview": 300, "principle": 250, "save": 200, "csv": 100, "json": 100, "pdf": 3}
+
+
+# -- the WSGI app gunicorn serves ------------------------------------------------
+
+
+def bench_application():
+    """Return the app with a bare one-insert endpoint beside it (gunicorn 'load:bench_application()')."""
+    import sqlalchemy as sa
+    from flask import Flask, request
+
+    from assessment import create_app
+    from assessment.db import database_url
+
+    app = create_app()
+    bare = Flask("bench_bare")
+    engine = sa.create_engine(database_url(os.environ["DATABASE_URL"], app.instance_path))
+
+    @bare.post("/_bench/bare-insert")
+    def bare_insert():
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text("INSERT INTO bench_probe (value) VALUES (:value)"),
+                {"value": request.form.get("value", "")},
+            )
+        return "ok"
+
+    def dispatch(environ, start_response):
+        if environ.get("PATH_INFO", "").startswith("/_bench/"):
+            return bare.wsgi_app(environ, start_response)
+        return app(environ, start_response)
+
+    return dispatch
+
+
+# -- an HTTP client that keeps its session cookie and never follows redirects ----
+
+
+class FormFields(html.parser.HTMLParser):
+    """Collect a page's form state: hidden and text inputs, checked boxes, textareas."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: list[tuple[str, str]] = []
+        self._textarea: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "input" and a.get("name"):
+            kind = a.get("type", "text")
+            if kind in ("radio", "checkbox") and "checked" not in a:
+                return
+            if kind in ("submit", "file"):
+                return
+            self.fields.append((a["name"], a.get("value") or ""))
+        elif tag == "textarea" and a.get("name"):
+            self._textarea, self._text = a["name"], []
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "textarea" and self._textarea is not None:
+            text = "".join(self._text)
+            # Like a browser: the newline right after <textarea> is not part of the value.
+            text = text[2:] if text.startswith("\r\n") else text.removeprefix("\n")
+            self.fields.append((self._textarea, text))
+            self._textarea = None
+
+
+def form_fields(page: str) -> list[tuple[str, str]]:
+    parser = FormFields()
+    parser.feed(page)
+    return parser.fields
+
+
+@dataclass
+class Result:
+    kind: str
+    status: int
+    seconds: float
+
+
+@dataclass
+class Recorder:
+    results: list[Result] = field(default_factory=list)
+    acks: list[tuple[int, str, int, str]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, kind: str, status: int, seconds: float) -> None:
+        with self.lock:
+            self.results.append(Result(kind, status, seconds))
+
+
+class Client:
+    """One person in a browser: a session cookie and a CSRF token."""
+
+    def __init__(self, port: int, recorder: Recorder, email: str) -> None:
+        self.port, self.recorder, self.email = port, recorder, email
+        self.cookie = ""
+        self.csrf = ""
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
+    def request(self, kind: str, method: str, path: str, form=None) -> tuple[int, str, dict]:
+        body = urllib.parse.urlencode(form) if form is not None else None
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        started = time.perf_counter()
+        try:
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException):
+            self.connection.close()
+            self.recorder.add(kind, 599, time.perf_counter() - started)
+            return 599, "", {}
+        elapsed = time.perf_counter() - started
+        self.recorder.add(kind, response.status, elapsed)
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie" and value.startswith("session="):
+                self.cookie = value.split(";", 1)[0]
+        text = (
+            data.decode("utf-8", "replace")
+            if "text" in (response.getheader("Content-Type") or "")
+            else ""
+        )
+        return response.status, text, dict(response.getheaders())
+
+    def login(self) -> None:
+        _, page, _ = self.request("login", "GET", "/auth/login")
+        self.csrf = dict(form_fields(page))["csrf_token"]
+        status, _, _ = self.request(
+            "login", "POST", "/auth/login",
+            {"csrf_token": self.csrf, "email": self.email, "password": PASSWORD},
+        )  # fmt: skip
+        assert status == 302, f"login of {self.email} answered {status}"
+
+    def post_confirmed(self, kind: str, path: str, page: str) -> int:
+        """POST a confirmation button, with the CSRF token of the page that shows it."""
+        _, text, _ = self.request("login", "GET", page)  # not counted in the mix
+        token = dict(form_fields(text)).get("csrf_token", "")
+        return self.request(kind, "POST", path, {"csrf_token": token})[0]
+
+    def load_principle(self, assessment_id: int, principle: str) -> list[tuple[str, str]]:
+        status, page, _ = self.request(
+            "principle", "GET", f"/assessments/{assessment_id}/principles/{principle}"
+        )
+        return form_fields(page) if status == 200 else []
+
+    def save(
+        self,
+        assessment_id: int,
+        principle: str,
+        fields,
+        kind: str = "save",
+        *,
+        first=False,
+        gate=None,
+    ) -> bool:
+        """Change one question's comment on a loaded page; record it if acknowledged.
+
+        `first` picks the page's first question instead of a random one; `gate`
+        is a barrier to wait at just before sending (the race round).
+        """
+        answers = sorted({n.split("-")[0] for n, _ in fields if n.endswith("-base_version")})
+        if not answers:
+            return False
+        question_field = answers[0] if first else random.choice(answers)
+        token = uuid.uuid4().hex
+        form = [(n, v) for n, v in fields if n not in ("save_next",)]
+        form = [(n, f"bench {token}" if n == f"{question_field}-comment" else v) for n, v in form]
+        form.append(("save", "Save"))
+        base = int(dict(fields)[f"{question_field}-base_version"] or 0)
+        if gate is not None:
+            gate.wait()
+        status, _, _ = self.request(
+            kind, "POST", f"/assessments/{assessment_id}/principles/{principle}", form
+        )
+        if status == 302:
+            question_id = question_field[2:].replace("_", ".", 1)
+            with self.recorder.lock:
+                self.recorder.acks.append((assessment_id, question_id, base, token))
+        return status == 302
+
+
+# -- the database and the server ------------------------------------------------
+
+
+class PostgreSQL:
+    """A throwaway PostgreSQL server on a Unix socket in a temporary folder."""
+
+    def __init__(self) -> None:
+        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+        if not bins:
+            raise SystemExit("PostgreSQL is not installed (Debian: apt-get install postgresql)")
+        self.bin = bins[-1]
+        self.dir = Path(tempfile.mkdtemp(prefix="vp-bench-pg."))
+        self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.as_postgres:
+            shutil.chown(self.dir, "postgres")
+
+    def start(self) -> str:
+        run = self.as_postgres
+        subprocess.run([*run, self.bin / "initdb", "-D", self.dir / "data", "-A", "trust", "-U", "postgres"],
+                       check=True, capture_output=True)  # fmt: skip
+        options = f"-k {self.dir} -c listen_addresses='' -c fsync=off -c max_connections=200"
+        subprocess.run([*run, self.bin / "pg_ctl", "-D", self.dir / "data", "-l", self.dir / "log", "-w",
+                        "-o", options, "start"], check=True, capture_output=True)  # fmt: skip
+        subprocess.run([*run, self.bin / "createdb", "-h", self.dir, "-U", "postgres", "vp_bench"],
+                       check=True, capture_output=True)  # fmt: skip
+        return f"postgresql://postgres@/vp_bench?host={self.dir}"
+
+    def stop(self) -> None:
+        subprocess.run([*self.as_postgres, self.bin / "pg_ctl", "-D", self.dir / "data", "-m", "fast", "stop"],
+                       capture_output=True)  # fmt: skip
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def seed(env: dict[str, str]) -> dict:
+    """Migrate and seed: organisations with four people each, drafts, one review, a race."""
+    flask = str(Path(sys.executable).parent / "flask")
+    subprocess.run([flask, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        import sqlalchemy as sa
+
+        from assessment import create_app
+        from assessment.extensions import current_catalogue, db
+        from assessment.models import (
+            Answer,
+            Assessment,
+            Membership,
+            Organisation,
+            Role,
+            Status,
+            User,
+        )
+        from tests.factories import FULL_PROFILE
+
+        app = create_app()
+        with app.app_context():
+            catalogue = current_catalogue()
+            hashed = User(email="", name="")
+            hashed.set_password(PASSWORD)
+
+            def person(org, role, name):
+                user = User(
+                    email=f"{name}@bench.example", name=name, password_hash=hashed.password_hash
+                )
+                db.session.add_all([user, Membership(user=user, organisation=org, role=role)])
+                return user
+
+            def draft(org, user, service, status=Status.DRAFT):
+                assessment = Assessment(
+                    organisation=org, service_name=service, profile=dict(FULL_PROFILE),
+                    catalogue_version=catalogue.version, catalogue_fingerprint=catalogue.fingerprint,
+                    created_by=user, status=status,
+                )  # fmt: skip
+                db.session.add(assessment)
+                for number, question in enumerate(catalogue.questions.values()):
+                    if number % 2 == 0:
+                        options = catalogue.options_for(question)
+                        db.session.add(Answer(assessment=assessment, question_id=question.id,
+                                              value=options[number % len(options)].value,
+                                              comment="Seeded.", updated_by=user))  # fmt: skip
+                return assessment
+
+            seeded = {"organisations": []}
+            for n in range(ORGANISATIONS):
+                org = Organisation(name=f"Bench organisation {n}")
+                people = [
+                    person(org, Role.ADMIN if i == 0 else Role.RESPONDENT, f"org{n}-user{i}")
+                    for i in range(4)
+                ]
+                main = draft(org, people[0], f"Service {n}")
+                entry = {"emails": [p.email for p in people], "assessment": main}
+                if n == 0:
+                    review = draft(org, people[1], "Service in review", Status.IN_REVIEW)
+                    review.submitted_by = people[1]
+                    entry["review"] = review
+                seeded["organisations"].append(entry)
+            pdf_org = Organisation(name="PDF readers")
+            pdf_people = [person(pdf_org, Role.RESPONDENT, f"pdf-user{i}") for i in range(6)]
+            seeded["pdf"] = [
+                (p.email, draft(pdf_org, p, f"PDF draft {i}")) for i, p in enumerate(pdf_people[:4])
+            ]
+            seeded["overview_readers"] = [(p.email, seeded["pdf"][0][1]) for p in pdf_people[4:]]
+            race_org = Organisation(name="Race")
+            race_people = [person(race_org, Role.RESPONDENT, f"race-user{i}") for i in range(4)]
+            seeded["race"] = (
+                [p.email for p in race_people],
+                draft(race_org, race_people[0], "Race"),
+            )
+            db.session.commit()
+            resolve = lambda a: a.id  # noqa: E731
+            for entry in seeded["organisations"]:
+                entry["assessment"] = resolve(entry["assessment"])
+                if "review" in entry:
+                    entry["review"] = resolve(entry["review"])
+            seeded["pdf"] = [(e, resolve(a)) for e, a in seeded["pdf"]]
+            seeded["overview_readers"] = [(e, resolve(a)) for e, a in seeded["overview_readers"]]
+            seeded["race"] = (seeded["race"][0], resolve(seeded["race"][1]))
+            probe = sa.Table("bench_probe", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                             sa.Column("value", sa.Text))  # fmt: skip
+            probe.create(db.engine, checkfirst=True)
+            db.engine.dispose()
+        return seeded
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def start_gunicorn(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen:
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    server = subprocess.Popen(
+        [gunicorn, "--config", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--pythonpath", str(ROOT / "bench"), "load:bench_application()"],
+        env=env, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", "/readyz")
+            if connection.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.3)
+    server.terminate()
+    raise SystemExit(f"gunicorn did not become ready; see {log}")
+
+
+# -- the phases -----------------------------------------------------------------
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def quiet_phase(port, seeded, requests: int) -> dict:
+    recorder = Recorder()
+    entry = seeded["organisations"][1]
+    client = Client(port, recorder, entry["emails"][3])
+    client.login()
+    overview = f"/assessments/{entry['assessment']}/"
+    for _ in range(10):
+        client.request("warmup", "GET", overview)
+    for _ in range(requests):
+        client.request("overview_quiet", "GET", overview)
+    for _ in range(requests // 2):
+        fields = client.load_principle(entry["assessment"], "P2")
+        client.save(entry["assessment"], "P2", fields, kind="save_quiet")
+        client.request("bare_quiet", "POST", "/_bench/bare-insert", {"value": uuid.uuid4().hex})
+    times = collections.defaultdict(list)
+    for result in recorder.results:
+        times[result.kind].append(result.seconds)
+    return {
+        "overview_p95": percentile(times["overview_quiet"], 95),
+        "save_p50": statistics.median(times["save_quiet"]),
+        "bare_p50": statistics.median(times["bare_quiet"]),
+        "acks": recorder.acks,
+    }
+
+
+def load_phase(port, seeded, clients: int, duration: float) -> Recorder:
+    recorder = Recorder()
+    people = [(email, entry) for entry in seeded["organisations"] for email in entry["emails"]][
+        :clients
+    ]
+    kinds, weights = zip(*MIX.items(), strict=True)
+    start_gate = threading.Barrier(len(people))
+    approved = threading.Event()
+
+    def run(index: int, email: str, entry: dict) -> None:
+        client = Client(port, recorder, email)
+        client.login()
+        rng = random.Random(index)
+        start_gate.wait()
+        ends = time.monotonic() + duration
+        halfway = time.monotonic() + duration / 2
+        assessment = entry["assessment"]
+        while time.monotonic() < ends:
+            if (
+                "review" in entry
+                and index == 0
+                and not approved.is_set()
+                and time.monotonic() > halfway
+            ):
+                approved.set()
+                review = entry["review"]
+                client.post_confirmed(
+                    "approve", f"/assessments/{review}/approve", f"/assessments/{review}/"
+                )
+                continue
+            kind = rng.choices(kinds, weights)[0]
+            if kind == "overview":
+                client.request(kind, "GET", f"/assessments/{assessment}/")
+            elif kind == "principle":
+                client.load_principle(assessment, rng.choice(PRINCIPLES))
+            elif kind == "save":
+                principle = rng.choice(PRINCIPLES)
+                client.save(assessment, principle, client.load_principle(assessment, principle))
+            else:
+                suffix = {"csv": "report.csv", "json": "report.json", "pdf": "report.pdf"}[kind]
+                client.request(kind, "GET", f"/assessments/{assessment}/{suffix}")
+
+    threads = [threading.Thread(target=run, args=(i, e, o)) for i, (e, o) in enumerate(people)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    recorder.elapsed = time.monotonic() - started  # type: ignore[attr-defined]
+    return recorder
+
+
+def pdf_phase(port, seeded, seconds: float) -> dict:
+    recorder = Recorder()
+    stop = threading.Event()
+
+    def render(email: str, assessment: int) -> None:
+        client = Client(port, recorder, email)
+        client.login()
+        while not stop.is_set():
+            client.save(assessment, "P1", client.load_principle(assessment, "P1"), kind="pdf_save")
+            client.request("pdf_render", "GET", f"/assessments/{assessment}/report.pdf")
+
+    def read(email: str, assessment: int) -> None:
+        client = Client(port, recorder, email)
+        client.login()
+        time.sleep(2)  # let the renders start
+        while not stop.is_set():
+            client.request("overview_under_pdf", "GET", f"/assessments/{assessment}/")
+            time.sleep(0.05)
+
+    threads = [threading.Thread(target=render, args=p) for p in seeded["pdf"]]
+    threads += [threading.Thread(target=read, args=p) for p in seeded["overview_readers"]]
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    times = [r.seconds for r in recorder.results if r.kind == "overview_under_pdf"]
+    renders = [r for r in recorder.results if r.kind == "pdf_render"]
+    return {
+        "overview_p95": percentile(times, 95),
+        "overview_requests": len(times),
+        "pdfs": len(renders),
+        "errors": sum(r.status >= 500 for r in recorder.results),
+        "acks": recorder.acks,
+    }
+
+
+def race_phase(port, seeded, rounds: int) -> dict:
+    recorder = Recorder()
+    emails, assessment = seeded["race"]
+    clients = [Client(port, recorder, email) for email in emails]
+    for client in clients:
+        client.login()
+    acknowledged = []
+    for _ in range(rounds):
+        # Everyone loads the page, then all save its first question at the same moment.
+        pages = [client.load_principle(assessment, "P2") for client in clients]
+        gate = threading.Barrier(len(clients))
+        before = len(recorder.acks)
+        threads = [
+            threading.Thread(
+                target=client.save,
+                args=(assessment, "P2", page, "race_save"),
+                kwargs={"first": True, "gate": gate},
+            )
+            for client, page in zip(clients, pages, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        acknowledged.append(len(recorder.acks) - before)
+    return {
+        "acknowledged_per_round": acknowledged,
+        "errors": sum(r.status >= 500 for r in recorder.results),
+        "acks": recorder.acks,
+    }
+
+
+def lost_saves(env: dict[str, str], acks) -> tuple[int, int]:
+    """Return (overwritten unseen, never stored) among acknowledged saves."""
+    by_base = collections.Counter((a, q, base) for a, q, base, _ in acks)
+    overwritten = sum(count - 1 for count in by_base.values() if count > 1)
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        import sqlalchemy as sa
+
+        from assessment import create_app
+        from assessment.extensions import db
+        from assessment.models import AuditEvent
+
+        app = create_app()
+        with app.app_context():
+            comments = {
+                (event.new or {}).get("comment", "")
+                for event in db.session.scalars(
+                    sa.select(AuditEvent).where(AuditEvent.action == "answer")
+                )
+            }
+            db.engine.dispose()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    missing = sum(f"bench {token}" not in comments for *_, token in acks)
+    return overwritten, missing
+
+
+def locked_errors(log: Path) -> int:
+    """Count logged errors whose traceback says the SQLite database was locked."""
+    text = log.read_text(errors="replace")
+    records = re.split(r"\n(?=\d{4}-\d\d-\d\d |\[\d{4}-)", text)
+    return sum("database is locked" in record for record in records)
+
+
+def report(database: str, args, quiet, load: Recorder, pdf, race, lost, locked) -> None:
+    by_kind = collections.defaultdict(list)
+    for result in load.results:
+        by_kind[result.kind].append(result)
+    total = sum(len(v) for k, v in by_kind.items() if k != "login")
+    print(f"== bench-load on {database}: {args.clients} clients, {args.duration:.0f} s, "
+          f"{args.workers} gunicorn workers")  # fmt: skip
+    print(f"requests_per_second: {total / load.elapsed:.1f}")
+    print(f"{'type':<12}{'count':>7}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'5xx':>6}{'409':>6}")
+    for kind in ("overview", "principle", "save", "csv", "json", "pdf", "approve"):
+        results = by_kind.get(kind, [])
+        times = [r.seconds * 1000 for r in results]
+        print(f"{kind:<12}{len(results):>7}{percentile(times, 50):>10.1f}{percentile(times, 95):>10.1f}"
+              f"{percentile(times, 99):>10.1f}{sum(r.status >= 500 for r in results):>6}"
+              f"{sum(r.status == 409 for r in results):>6}")  # fmt: skip
+    errors = sum(r.status >= 500 for r in load.results) + pdf["errors"] + race["errors"]
+    print(f"errors_5xx: {errors}")
+    acknowledged = len(load.acks) + len(quiet["acks"]) + len(pdf["acks"]) + len(race["acks"])
+    print(f"acknowledged_saves: {acknowledged}  (load {len(load.acks)}, race {len(race['acks'])})")
+    print(f"lost_saves: {lost[0] + lost[1]}  (overwritten without being seen: {lost[0]}, "
+          f"never stored: {lost[1]})")  # fmt: skip
+    print(f"save_ratio: {quiet['save_p50'] / quiet['bare_p50']:.2f}  (page save p50 "
+          f"{quiet['save_p50'] * 1000:.1f} ms, bare one-insert p50 {quiet['bare_p50'] * 1000:.1f} ms)")  # fmt: skip
+    rounds = race["acknowledged_per_round"]
+    print(f"race_acknowledged_per_round: {rounds}  (target: 1 each; "
+          f"{sum(n - 1 for n in rounds if n > 1)} saves lost)")  # fmt: skip
+    print(f"overview_p95_quiet_ms: {quiet['overview_p95'] * 1000:.1f}")
+    print(f"overview_p95_under_pdf_load_ms: {pdf['overview_p95'] * 1000:.1f}  "
+          f"({pdf['pdfs']} PDFs rendered by 4 clients, {pdf['overview_requests']} overviews)")  # fmt: skip
+    print(f"overview_pdf_load_ratio: {pdf['overview_p95'] / quiet['overview_p95']:.1f}")
+    if database == "sqlite":
+        print(f"database_is_locked_errors: {locked}")
+    sys.stdout.flush()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--duration", type=float, default=60)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--race-rounds", type=int, default=15)
+    parser.add_argument("--pdf-seconds", type=float, default=20)
+    parser.add_argument("--quiet-requests", type=int, default=100)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="vp-bench-load."))
+    postgres = PostgreSQL() if args.database == "postgresql" else None
+    server = None
+    try:
+        url = postgres.start() if postgres else f"sqlite:///{work / 'bench.db'}"
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("FLASK_")},
+            "FLASK_APP": "app",
+            "DATABASE_URL": url,
+            "SECRET_KEY": "bench-load",
+            "FLASK_EVIDENCE_DIR": str(work / "evidence"),
+            "FLASK_EXTERNAL_URL": "http://127.0.0.1",
+            "WEB_CONCURRENCY": str(args.workers),
+        }
+        seeded = seed(env)
+        port, log = free_port(), work / "gunicorn.log"
+        server = start_gunicorn(env, port, args.workers, log)
+        quiet = quiet_phase(port, seeded, args.quiet_requests)
+        load = load_phase(port, seeded, args.clients, args.duration)
+        pdf = pdf_phase(port, seeded, args.pdf_seconds)
+        race = race_phase(port, seeded, args.race_rounds)
+        server.terminate()
+        server.wait(timeout=60)
+        server = None
+        lost = lost_saves(env, load.acks + quiet["acks"] + pdf["acks"] + race["acks"])
+        report(args.database, args, quiet, load, pdf, race, lost, locked_errors(log))
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=60)
+        if postgres:
+            postgres.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
