@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 
 from assessment.catalogue import DEFAULT_PATH, CatalogueError, load_catalogue
 from assessment.extensions import current_catalogue, db
+from assessment.inputs import MAX_ID
 from assessment.models import Assessment, Membership, Organisation, Role
 from reports import FORMATS, render
 
@@ -60,7 +61,7 @@ def demo_command() -> None:
 
 
 @click.command("report")
-@click.argument("assessment_id", type=int)
+@click.argument("assessment_id", type=click.IntRange(1, MAX_ID))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="pdf", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @with_appcontext

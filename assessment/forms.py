@@ -201,6 +201,20 @@ class PlainNumberField(DecimalField):
         super().process_formdata([text])
 
 
+class PlainDateField(DateField):
+    """A date written YYYY-MM-DD in ASCII digits (strptime also reads other scripts' digits)."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if (
+            valuelist
+            and valuelist[0]
+            and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", valuelist[0])
+        ):
+            self.data = None
+            raise ValueError("Give the date as YYYY-MM-DD, e.g. 2030-01-31.")
+        super().process_formdata(valuelist)
+
+
 def _number_field(catalogue: Catalogue, q: Question) -> Any:
     return PlainNumberField(
         "Answer",
@@ -302,7 +316,7 @@ def build_assignment_form(
 
     class PrincipleAssignment(Form):
         owner = SelectField("Owner", choices=choices, default="0")
-        due_date = DateField("Due date", validators=[Optional()])
+        due_date = PlainDateField("Due date", validators=[Optional()])
 
     class AssignmentForm(FlaskForm):
         pass

@@ -468,7 +468,8 @@ def load_phase(port, seeded, clients: int, duration: float) -> Recorder:
             if kind == "overview":
                 client.request(kind, "GET", f"/assessments/{assessment}/")
             elif kind == "principle":
-                client.load_principle(assessment, rng.choice(PRINCIPLES))
+                path = f"/assessments/{assessment}/principles/{rng.choice(PRINCIPLES)}"
+                client.request(kind, "GET", path)
             elif kind == "save":
                 principle = rng.choice(PRINCIPLES)
                 client.save(assessment, principle, client.load_principle(assessment, principle))
@@ -519,7 +520,7 @@ def pdf_phase(port, seeded, seconds: float) -> dict:
         "overview_p95": percentile(times, 95),
         "overview_requests": len(times),
         "pdfs": len(renders),
-        "errors": sum(r.status >= 500 for r in recorder.results),
+        "errors": sum(500 <= r.status < 599 for r in recorder.results),
         "acks": recorder.acks,
     }
 
@@ -551,7 +552,7 @@ def race_phase(port, seeded, rounds: int) -> dict:
         acknowledged.append(len(recorder.acks) - before)
     return {
         "acknowledged_per_round": acknowledged,
-        "errors": sum(r.status >= 500 for r in recorder.results),
+        "errors": sum(500 <= r.status < 599 for r in recorder.results),
         "acks": recorder.acks,
     }
 
@@ -610,8 +611,9 @@ def report(database: str, args, quiet, load: Recorder, pdf, race, lost, locked) 
         print(f"{kind:<12}{len(results):>7}{percentile(times, 50):>10.1f}{percentile(times, 95):>10.1f}"
               f"{percentile(times, 99):>10.1f}{sum(r.status >= 500 for r in results):>6}"
               f"{sum(r.status == 409 for r in results):>6}")  # fmt: skip
-    errors = sum(r.status >= 500 for r in load.results) + pdf["errors"] + race["errors"]
+    errors = sum(500 <= r.status < 599 for r in load.results) + pdf["errors"] + race["errors"]
     print(f"errors_5xx: {errors}")
+    print(f"connection_errors: {sum(r.status == 599 for r in load.results)}")
     acknowledged = len(load.acks) + len(quiet["acks"]) + len(pdf["acks"]) + len(race["acks"])
     print(f"acknowledged_saves: {acknowledged}  (load {len(load.acks)}, race {len(race['acks'])})")
     print(f"lost_saves: {lost[0] + lost[1]}  (overwritten without being seen: {lost[0]}, "

@@ -227,3 +227,21 @@ def test_the_redirect_location_is_never_absolute_to_another_host(client, member)
         "/auth/login?next=/assessments/", data={"email": member[0], "password": PASSWORD}
     )
     assert urlsplit(response.headers["Location"]).netloc in ("", "localhost")
+
+
+@pytest.mark.parametrize("due", ["２０３０-01-01", "2030-٠١-01", "30000-01-01", "2030-1-1"])
+def test_due_dates_take_ascii_digits_only(client, app, logged_in, due):
+    from assessment.models import Assignment
+
+    response = client.post(f"/assessments/{logged_in}/assignments", data={"q_P1-due_date": due})
+    assert response.status_code == 422
+    assert "YYYY-MM-DD" in response.text
+    with app.app_context():
+        assert db.session.scalars(sa.select(Assignment)).first() is None
+
+
+@pytest.mark.parametrize("arguments", [["report", "9" * 30], ["report", "0"], ["report", "-4"]])
+def test_cli_ids_out_of_range_are_a_usage_error_not_a_traceback(runner, arguments, tmp_path):
+    result = runner.invoke(args=[*arguments, "--output", str(tmp_path / "r.pdf")])
+    assert result.exit_code == 2
+    assert "is not in the range" in result.output

@@ -16,6 +16,7 @@ from assessment.access import Permission, require
 from assessment.catalogue import Catalogue
 from assessment.extensions import current_catalogue, db
 from assessment.importer import MAX_BYTES, ImportedAssessment, ImportRefused, parse_export
+from assessment.inputs import MAX_ID
 from assessment.models import Answer, Assessment, Organisation
 from assessment.workflow import open_draft
 
@@ -104,7 +105,12 @@ def import_json():
 
 @bp.cli.command("import-json")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--organisation-id", type=int, required=True, help="The organisation to import into.")
+@click.option(
+    "--organisation-id",
+    type=click.IntRange(1, MAX_ID),
+    required=True,
+    help="The organisation to import into.",
+)
 @with_appcontext
 def import_json_command(file: Path, organisation_id: int) -> None:
     """Create a draft assessment from a JSON export file."""
