@@ -240,7 +240,7 @@ def test_due_dates_take_ascii_digits_only(client, app, logged_in, due):
         assert db.session.scalars(sa.select(Assignment)).first() is None
 
 
-@pytest.mark.parametrize("arguments", [["report", "9" * 30], ["report", "0"], ["report", "-4"]])
+@pytest.mark.parametrize("arguments", [["report", "9" * 30], ["report", "0"]])
 def test_cli_ids_out_of_range_are_a_usage_error_not_a_traceback(runner, arguments, tmp_path):
     result = runner.invoke(args=[*arguments, "--output", str(tmp_path / "r.pdf")])
     assert result.exit_code == 2
