@@ -275,7 +275,8 @@ def _weighted_mean(pairs: list[tuple[float, float]]) -> float | None:
     return min(100.0, max(0.0, sum(w * s for w, s in pairs) / total))
 
 
-def _is_answered(question: Question, value: Any) -> bool:
+def _is_answered(value: Any) -> bool:
+    """Return whether a stored value is an answer (an empty text or choice list is not)."""
     if value is None:
         return False
     if isinstance(value, str | list | tuple):
@@ -284,7 +285,7 @@ def _is_answered(question: Question, value: Any) -> bool:
 
 
 def _answer_label(catalogue: Catalogue, question: Question, value: Any) -> str:
-    if not _is_answered(question, value):
+    if not _is_answered(value):
         return "Not answered"
     if question.type in ("scale", "choice"):
         option = catalogue.option_for(question, str(value))
@@ -304,7 +305,7 @@ def _question_score(
     options = catalogue.options_for(question)
     if all(o.score is None for o in options if not o.na):
         return False, False, None, ""
-    if not _is_answered(question, answer.value):
+    if not _is_answered(answer.value):
         return True, False, 0.0, ""
     if question.type == "multi":
         chosen = [catalogue.option_for(question, v) for v in answer.value]
@@ -336,7 +337,7 @@ def _score_principle(
         answer = answers.get(question.id) or AnswerInput()
         applicable = question_applies(principle, question, profile)
         scored, na_by_answer, score01, note = _question_score(catalogue, question, answer)
-        answered = _is_answered(question, answer.value)
+        answered = _is_answered(answer.value)
         if na_by_answer:
             applicable = False
         is_gap = applicable and scored and score01 is not None and score01 < threshold
