@@ -168,6 +168,15 @@ class CatalogueSpec(_Frozen):
     themes: Annotated[tuple[Theme, ...], Field(min_length=1)]
 
 
+def is_answered(value: Any) -> bool:
+    """Return whether a stored value is an answer (an empty text or list of choices is not)."""
+    if value is None:
+        return False
+    if isinstance(value, str | list | tuple):
+        return len(value) > 0
+    return True
+
+
 @dataclass(frozen=True)
 class Catalogue:
     """A validated catalogue with lookups, its version and its fingerprint."""
@@ -224,6 +233,18 @@ class Catalogue:
     def option_for(self, question: Question, value: str) -> ScaleOption | None:
         """Return the option a stored answer value stands for, or None."""
         return next((o for o in self.options_for(question) if o.value == value), None)
+
+    def label_for(self, question: Question, value: Any) -> str:
+        """Describe a stored answer to a question in words."""
+        if not is_answered(value):
+            return "Not answered"
+        if question.type in ("scale", "choice"):
+            option = self.option_for(question, str(value))
+            return option.label if option else f"Unknown answer {value!r}"
+        if question.type == "multi":
+            labels = {o.value: o.label for o in self.options_for(question)}
+            return ", ".join(labels.get(v, str(v)) for v in value)
+        return str(value)
 
     def band_for(self, score: float | None) -> Band | None:
         """Return the maturity band for a 0-100 score (None for no score)."""
