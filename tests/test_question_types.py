@@ -203,6 +203,7 @@ def test_the_profile_scopes_a_multi_question_out(catalogue):
     assert scored.principle("D1").score == 50
 
 
+@pytest.mark.real_pdf
 def test_the_pdf_prints_the_answer_of_every_type(app, client, answered):
     response = client.get(f"/assessments/{answered}/report.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
