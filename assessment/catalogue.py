@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from assessment.conditions import Condition
 from assessment.resources import CATALOGUE_PATH
 
 DEFAULT_PATH = CATALOGUE_PATH
@@ -71,10 +72,6 @@ class Scale(_Frozen):
     title: Text
     options: Annotated[tuple[ScaleOption, ...], Field(min_length=2)]
 
-    def option(self, value: str) -> ScaleOption | None:
-        """Return the option with this value, or None."""
-        return next((o for o in self.options if o.value == value), None)
-
 
 class ProfileOption(_Frozen):
     value: Annotated[str, Field(min_length=1, max_length=64)]
@@ -98,12 +95,6 @@ class ProfileQuestion(_Frozen):
         if self.type == "multi":
             return ", ".join(labels.get(v, str(v)) for v in value)
         return labels.get(value, str(value))
-
-
-# A condition over service-profile answers. A mapping of profile id to the value
-# (or list of values, any of which matches) it must have; every entry must hold.
-# `any_of: [cond, cond]` holds when one of the nested conditions holds.
-Condition = dict[str, Any]
 
 
 # What a question asks about, in the shape shared by principles P1-P5:
@@ -178,6 +169,15 @@ class CatalogueSpec(_Frozen):
     themes: Annotated[tuple[Theme, ...], Field(min_length=1)]
 
 
+def is_answered(value: Any) -> bool:
+    """Return whether a stored value is an answer (an empty text or list of choices is not)."""
+    if value is None:
+        return False
+    if isinstance(value, str | list | tuple):
+        return len(value) > 0
+    return True
+
+
 @dataclass(frozen=True)
 class Catalogue:
     """A validated catalogue with lookups, its version and its fingerprint."""
@@ -234,6 +234,18 @@ class Catalogue:
     def option_for(self, question: Question, value: str) -> ScaleOption | None:
         """Return the option a stored answer value stands for, or None."""
         return next((o for o in self.options_for(question) if o.value == value), None)
+
+    def label_for(self, question: Question, value: Any) -> str:
+        """Describe a stored answer to a question in words."""
+        if not is_answered(value):
+            return "Not answered"
+        if question.type in ("scale", "choice"):
+            option = self.option_for(question, str(value))
+            return option.label if option else f"Unknown answer {value!r}"
+        if question.type == "multi":
+            labels = {o.value: o.label for o in self.options_for(question)}
+            return ", ".join(labels.get(v, str(v)) for v in value)
+        return str(value)
 
     def band_for(self, score: float | None) -> Band | None:
         """Return the maturity band for a 0-100 score (None for no score)."""
@@ -301,101 +313,107 @@ def parse_text(text: str | bytes) -> Any:
         raise CatalogueError([f"YAML could not be read: {exc}"]) from None
 
 
-def _condition_problems(cond: Any, where: str, profile: dict[str, ProfileQuestion]) -> list[str]:
-    if not isinstance(cond, dict) or not cond:
-        return [f"{where}: must be a non-empty mapping of profile field to value"]
+def _duplicates(ids: list[str], where: str) -> list[str]:
+    seen: set[str] = set()
     problems = []
-    for key, expected in cond.items():
-        if key == "any_of":
-            if not isinstance(expected, list) or not expected:
-                problems.append(f"{where}.any_of: must be a non-empty list of conditions")
-                continue
-            for i, sub in enumerate(expected):
-                problems += _condition_problems(sub, f"{where}.any_of[{i}]", profile)
-            continue
-        field = profile.get(key)
-        if field is None:
-            problems.append(f"{where}.{key}: unknown profile field {key!r}")
-            continue
-        values = expected if isinstance(expected, list) else [expected]
-        if not values:
-            problems.append(f"{where}.{key}: needs at least one value")
-        for value in values:
-            if field.type == "boolean" and not isinstance(value, bool):
-                problems.append(f"{where}.{key}: {field.id!r} is yes/no, got {value!r}")
-            elif field.type != "boolean" and (
-                not isinstance(value, str) or value not in {o.value for o in field.options}
-            ):
-                problems.append(f"{where}.{key}: {value!r} is not an option of {field.id!r}")
+    for i, ident in enumerate(ids):
+        if ident in seen:
+            problems.append(f"{where}[{i}].id: duplicate id {ident!r}")
+        seen.add(ident)
     return problems
 
 
-def _cross_reference_problems(spec: CatalogueSpec) -> list[str]:
-    problems: list[str] = []
-
-    def unique(ids: list[str], where: str) -> None:
-        seen: set[str] = set()
-        for i, ident in enumerate(ids):
-            if ident in seen:
-                problems.append(f"{where}[{i}].id: duplicate id {ident!r}")
-            seen.add(ident)
-
-    unique([s.id for s in spec.scales], "scales")
-    unique([p.id for p in spec.profile], "profile")
-    unique([t.id for t in spec.themes], "themes")
-    all_principles = [p for t in spec.themes for p in t.principles]
-    all_questions = [q for p in all_principles for q in p.questions]
-    seen_p: set[str] = set()
-    seen_q: set[str] = set()
-
+def _scale_problems(spec: CatalogueSpec) -> list[str]:
+    problems = []
     for si, scale in enumerate(spec.scales):
-        unique([o.value for o in scale.options], f"scales[{si}].options")
+        problems += _duplicates([o.value for o in scale.options], f"scales[{si}].options")
         if all(o.na or o.score is None for o in scale.options):
             problems.append(f"scales[{si}]: needs at least one scored option")
+    return problems
+
+
+def _profile_problems(spec: CatalogueSpec) -> list[str]:
+    problems = []
     for pi, field in enumerate(spec.profile):
         if field.type != "boolean" and len(field.options) < 2:
             problems.append(f"profile[{pi}].options: a {field.type} field needs two or more")
-        unique([o.value for o in field.options], f"profile[{pi}].options")
+        problems += _duplicates([o.value for o in field.options], f"profile[{pi}].options")
+    return problems
 
+
+def _condition_problems(
+    condition: Condition | None, where: str, profile: dict[str, ProfileQuestion]
+) -> list[str]:
+    return [] if condition is None else condition.problems(f"{where}.applies_if", profile)
+
+
+def _answer_type_problems(q: Question, where: str, scales: dict[str, Scale]) -> list[str]:
+    unknown_scale = q.scale is not None and q.scale not in scales
+    if q.type == "scale" and q.scale is None:
+        return [f"{where}.scale: a scale question must name a scale"]
+    if q.type in ("scale", "choice", "multi") and unknown_scale:
+        return [f"{where}.scale: unknown scale {q.scale!r}"]
+    if q.type in ("choice", "multi") and q.scale is None and len(q.options) < 2:
+        return [f"{where}.options: a {q.type} question needs options"]
+    if q.type in ("number", "text") and q.scale is not None:
+        return [f"{where}.scale: a {q.type} question takes no scale"]
+    return []
+
+
+def _question_problems(
+    q: Question, where: str, scales: dict[str, Scale], profile: dict[str, ProfileQuestion]
+) -> list[str]:
+    return [
+        *_condition_problems(q.applies_if, where, profile),
+        *_answer_type_problems(q, where, scales),
+        *_duplicates([o.value for o in q.options], f"{where}.options"),
+    ]
+
+
+def _theme_problems(spec: CatalogueSpec) -> list[str]:
+    """Check principles and questions: ids unique across themes, conditions, answer types."""
     profile = {p.id: p for p in spec.profile}
     scales = {s.id: s for s in spec.scales}
+    problems: list[str] = []
+    seen_principles: set[str] = set()
+    seen_questions: set[str] = set()
     for ti, theme in enumerate(spec.themes):
         for pi, principle in enumerate(theme.principles):
             where = f"themes[{ti}].principles[{pi}]"
-            if principle.id in seen_p:
+            if principle.id in seen_principles:
                 problems.append(f"{where}.id: duplicate principle id {principle.id!r}")
-            seen_p.add(principle.id)
-            if principle.applies_if is not None:
-                problems += _condition_problems(
-                    principle.applies_if, f"{where}.applies_if", profile
-                )
+            seen_principles.add(principle.id)
+            problems += _condition_problems(principle.applies_if, where, profile)
             for qi, q in enumerate(principle.questions):
                 qwhere = f"{where}.questions[{qi}]"
-                if q.id in seen_q:
+                if q.id in seen_questions:
                     problems.append(f"{qwhere}.id: duplicate question id {q.id!r}")
-                seen_q.add(q.id)
-                if q.applies_if is not None:
-                    problems += _condition_problems(q.applies_if, f"{qwhere}.applies_if", profile)
-                if q.type == "scale":
-                    if q.scale is None:
-                        problems.append(f"{qwhere}.scale: a scale question must name a scale")
-                    elif q.scale not in scales:
-                        problems.append(f"{qwhere}.scale: unknown scale {q.scale!r}")
-                elif q.type in ("choice", "multi"):
-                    if q.scale is not None and q.scale not in scales:
-                        problems.append(f"{qwhere}.scale: unknown scale {q.scale!r}")
-                    if q.scale is None and len(q.options) < 2:
-                        problems.append(f"{qwhere}.options: a {q.type} question needs options")
-                elif q.scale is not None:
-                    problems.append(f"{qwhere}.scale: a {q.type} question takes no scale")
-                unique([o.value for o in q.options], f"{qwhere}.options")
-    del all_questions
+                seen_questions.add(q.id)
+                problems += _question_problems(q, qwhere, scales, profile)
+    return problems
+
+
+def _band_problems(spec: CatalogueSpec) -> list[str]:
     bands = [b.min for b in spec.scoring.bands]
+    problems = []
     if bands != sorted(bands) or len(set(bands)) != len(bands):
         problems.append("scoring.bands: must be in rising order of min, without repeats")
     if bands and bands[0] != 0:
         problems.append("scoring.bands[0].min: the lowest band must start at 0")
     return problems
+
+
+def _cross_reference_problems(spec: CatalogueSpec) -> list[str]:
+    """Check what the schema cannot: unique ids, known names, conditions, bands."""
+    return [
+        *_duplicates([s.id for s in spec.scales], "scales"),
+        *_duplicates([p.id for p in spec.profile], "profile"),
+        *_duplicates([t.id for t in spec.themes], "themes"),
+        *_scale_problems(spec),
+        *_profile_problems(spec),
+        *_theme_problems(spec),
+        *_band_problems(spec),
+    ]
 
 
 def _canonical(spec: CatalogueSpec) -> bytes:
@@ -461,11 +479,3 @@ def load_catalogue(path: str | Path = DEFAULT_PATH) -> Catalogue:
         return build_catalogue(parse_text(raw))
     except CatalogueError as exc:
         raise CatalogueError(exc.problems, source=str(path)) from None
-
-
-def iter_questions(catalogue: Catalogue) -> Iterator[tuple[Theme, Principle, Question]]:
-    """Yield every question with its theme and principle, in catalogue order."""
-    for theme in catalogue.themes:
-        for principle in theme.principles:
-            for question in principle.questions:
-                yield theme, principle, question

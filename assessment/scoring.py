@@ -36,7 +36,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from assessment.applicability import principle_applies, question_applies, scope_reason
-from assessment.catalogue import Catalogue, Principle, Question
+from assessment.catalogue import Catalogue, Principle, Question, is_answered
 
 METHOD = __doc__.split("The method, as printed in the report appendix:", 1)[1].strip()
 
@@ -275,26 +275,6 @@ def _weighted_mean(pairs: list[tuple[float, float]]) -> float | None:
     return min(100.0, max(0.0, sum(w * s for w, s in pairs) / total))
 
 
-def _is_answered(question: Question, value: Any) -> bool:
-    if value is None:
-        return False
-    if isinstance(value, str | list | tuple):
-        return len(value) > 0
-    return True
-
-
-def _answer_label(catalogue: Catalogue, question: Question, value: Any) -> str:
-    if not _is_answered(question, value):
-        return "Not answered"
-    if question.type in ("scale", "choice"):
-        option = catalogue.option_for(question, str(value))
-        return option.label if option else f"Unknown answer {value!r}"
-    if question.type == "multi":
-        labels = {o.value: o.label for o in catalogue.options_for(question)}
-        return ", ".join(labels.get(v, str(v)) for v in value)
-    return str(value)
-
-
 def _question_score(
     catalogue: Catalogue, question: Question, answer: AnswerInput
 ) -> tuple[bool, bool, float | None, str]:
@@ -304,7 +284,7 @@ def _question_score(
     options = catalogue.options_for(question)
     if all(o.score is None for o in options if not o.na):
         return False, False, None, ""
-    if not _is_answered(question, answer.value):
+    if not is_answered(answer.value):
         return True, False, 0.0, ""
     if question.type == "multi":
         chosen = [catalogue.option_for(question, v) for v in answer.value]
@@ -336,7 +316,7 @@ def _score_principle(
         answer = answers.get(question.id) or AnswerInput()
         applicable = question_applies(principle, question, profile)
         scored, na_by_answer, score01, note = _question_score(catalogue, question, answer)
-        answered = _is_answered(question, answer.value)
+        answered = is_answered(answer.value)
         if na_by_answer:
             applicable = False
         is_gap = applicable and scored and score01 is not None and score01 < threshold
@@ -357,7 +337,7 @@ def _score_principle(
                 scope_reason=reason,
                 answered=answered,
                 value=answer.value,
-                answer_label=_answer_label(catalogue, question, answer.value),
+                answer_label=catalogue.label_for(question, answer.value),
                 comment=answer.comment,
                 scored=scored,
                 score=score01 * 100 if applicable and score01 is not None else None,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 
+import jinja2
 import pytest
 import sqlalchemy as sa
+import weasyprint
 
 from assessment import create_app
 from assessment.extensions import db
+from tests import fast_pdf
 from tests.factories import PASSWORD, make_assessment, make_user
 
 
@@ -17,6 +20,27 @@ def _database_url(tmp_path) -> str:
 
 
 _postgres_schemas_made: set[str] = set()
+
+
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Keep compiled templates for the whole run: every test builds a new app and Jinja env.
+
+    Jinja checks each template's source against its checksum, so an edited template
+    is compiled again.
+    """
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self._code:
+            bucket.bytecode_from_string(self._code[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_compiled_templates = _CompiledTemplates()
 
 
 def _fresh_postgres(url: str) -> None:
@@ -39,6 +63,13 @@ def _fresh_postgres(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def fast_pdf_renderer(request, monkeypatch):
+    """Lay out PDFs with a fast stand-in unless the test checks the PDF (`real_pdf`)."""
+    if request.node.get_closest_marker("real_pdf") is None:
+        monkeypatch.setattr(weasyprint.HTML, "write_pdf", fast_pdf.write_pdf)
+
+
 @pytest.fixture
 def app_config(tmp_path):
     """The test configuration; tests may change it before `app` is built."""
@@ -48,7 +79,7 @@ def app_config(tmp_path):
         "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path),
         "WTF_CSRF_ENABLED": False,
         # Still scrypt, with cheaper parameters: the suite creates hundreds of users.
-        "PASSWORD_HASH_METHOD": "scrypt:4096:8:1",
+        "PASSWORD_HASH_METHOD": "scrypt:256:8:1",
     }
 
 
@@ -63,6 +94,7 @@ def app(app_config):
 
         _fresh_postgres(app_config["SQLALCHEMY_DATABASE_URI"])
     app = create_app(app_config)
+    app.jinja_env.bytecode_cache = _compiled_templates
     if not on_postgres:
         with app.app_context():
             db.create_all()

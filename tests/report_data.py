@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
-from assessment.catalogue import Catalogue, build_catalogue, iter_questions, load_catalogue
+from assessment.catalogue import Catalogue, build_catalogue, load_catalogue
 from assessment.scoring import (
     AnswerInput,
     AssessmentInfo,
@@ -89,7 +89,7 @@ def sample_answers(
     (a previous assessment that said different things).
     """
     answers = {}
-    for i, (_, _, question) in enumerate(iter_questions(catalogue)):
+    for i, question in enumerate(catalogue.questions.values()):
         values = [o.value for o in catalogue.options_for(question) if not o.requires_rationale]
         preferred = [v for v in MATURITY_VALUES + CHOICE_VALUES if v in values]
         pool = preferred or values

@@ -105,6 +105,7 @@ def _text(pdf: bytes) -> str:
     return re.sub(r"\s+", " ", " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
 
 
+@pytest.mark.real_pdf
 def test_script_tags_are_literal_text_in_the_pdfs(client, hostile):
     full = _text(client.get(f"{hostile}/report.pdf").data)
     for label in ("Org", "Service", "Comment", "Link"):

@@ -18,7 +18,8 @@ import pytest
 import yaml
 
 from assessment.applicability import question_applies
-from assessment.catalogue import Catalogue, iter_questions, load_catalogue
+from assessment.catalogue import Catalogue, load_catalogue
+from assessment.conditions import AnyOf, Condition, ProfileIs
 from assessment.scoring import AssessmentInfo, score_assessment
 
 SIBLING_REFERENCE = (
@@ -42,6 +43,20 @@ ALL_YES = {
     "mau_band": "gt_10m",
     "regions": ["uk", "us"],
 }
+
+
+def _principles_and_questions(catalogue: Catalogue):
+    """Yield every question with its principle, in catalogue order."""
+    for principle in catalogue.principles.values():
+        for question in principle.questions:
+            yield principle, question
+
+
+def _asks_about(condition: Condition | None, field: str) -> bool:
+    """Return whether a condition names this profile field at its top level."""
+    return condition is not None and any(
+        isinstance(term, ProfileIs) and term.field == field for term in condition.terms
+    )
 
 
 def _reference_path() -> Path:
@@ -154,20 +169,20 @@ def test_at_least_four_questions_per_principle(catalogue, pid):
 
 
 def test_question_ids_belong_to_their_principle(catalogue):
-    for _, principle, question in iter_questions(catalogue):
+    for principle, question in _principles_and_questions(catalogue):
         match = re.fullmatch(r"(P\d+)\.(\d+)", question.id)
         assert match and match.group(1) == principle.id, question.id
 
 
 def test_every_question_has_help_evidence_and_recommendation(catalogue):
-    for _, _, q in iter_questions(catalogue):
+    for q in catalogue.questions.values():
         assert q.help.strip(), f"{q.id}: no help"
         assert q.evidence.strip(), f"{q.id}: no evidence prompt"
         assert q.recommendation.strip(), f"{q.id}: no recommendation"
 
 
 def test_every_question_is_scored_with_a_weight_from_one_to_three(catalogue):
-    for _, _, q in iter_questions(catalogue):
+    for q in catalogue.questions.values():
         assert q.type == "scale" and q.scale in catalogue.scales, q.id
         assert 1 <= q.weight <= 3, q.id
 
@@ -224,7 +239,7 @@ ALLOWED_REFS = {
 
 
 def test_mappings_cite_only_supported_identifiers(catalogue):
-    for _, _, q in iter_questions(catalogue):
+    for q in catalogue.questions.values():
         for m in q.mappings:
             assert m.framework in ALLOWED_REFS, f"{q.id}: unexpected framework {m.framework!r}"
             assert re.fullmatch(ALLOWED_REFS[m.framework], m.ref), f"{q.id}: ref {m.ref!r}"
@@ -232,7 +247,7 @@ def test_mappings_cite_only_supported_identifiers(catalogue):
 
 def test_ofcom_measure_numbers_are_not_cited(catalogue):
     # The reference notes mark ICU/ICS measure numbers as unverified.
-    for _, _, q in iter_questions(catalogue):
+    for q in catalogue.questions.values():
         for m in q.mappings:
             assert not re.search(r"\bIC[US]\b|\b[A-H]\d{1,2}\b", f"{m.ref} {m.note}"), q.id
 
@@ -241,22 +256,22 @@ def test_ofcom_measure_numbers_are_not_cited(catalogue):
 
 
 def test_every_question_applies_to_some_service(catalogue):
-    for _, principle, q in iter_questions(catalogue):
+    for principle, q in _principles_and_questions(catalogue):
         assert question_applies(principle, q, ALL_YES), q.id
 
 
 def test_every_yes_no_profile_field_scopes_something(catalogue):
     used: set[str] = set()
 
-    def collect(cond):
-        for key, value in (cond or {}).items():
-            if key == "any_of":
-                for sub in value:
+    def collect(cond: Condition | None):
+        for term in cond.terms if cond else ():
+            if isinstance(term, AnyOf):
+                for sub in term.options:
                     collect(sub)
             else:
-                used.add(key)
+                used.add(term.field)
 
-    for _, principle, q in iter_questions(catalogue):
+    for principle, q in _principles_and_questions(catalogue):
         collect(principle.applies_if)
         collect(q.applies_if)
     booleans = {f.id for f in catalogue.profile if f.type == "boolean"}
@@ -286,8 +301,8 @@ def test_unanswered_profile_keeps_conditional_principles_out_of_scope(catalogue)
 def _e2ee_questions(catalogue):
     return [
         (p, q)
-        for _, p, q in iter_questions(catalogue)
-        if q.applies_if and "e2ee_messaging" in q.applies_if
+        for p, q in _principles_and_questions(catalogue)
+        if _asks_about(q.applies_if, "e2ee_messaging")
     ]
 
 
@@ -317,8 +332,8 @@ def test_e2ee_questions_offer_an_alternative_measure(catalogue):
 def test_generative_ai_questions_follow_the_profile(catalogue):
     genai = [
         q
-        for _, p, q in iter_questions(catalogue)
-        if q.applies_if and "generative_images" in q.applies_if
+        for p, q in _principles_and_questions(catalogue)
+        if _asks_about(q.applies_if, "generative_images")
     ]
     assert len(genai) >= 2
     off = _score(catalogue, {**ALL_YES, "generative_images": False})

@@ -1,3 +1,4 @@
+import functools
 import io
 import json
 import os
@@ -25,6 +26,9 @@ from tests.report_data import (
     sample_scored,
 )
 
+# These tests read the PDF itself: WeasyPrint lays it out, not the fast stand-in.
+pytestmark = pytest.mark.real_pdf
+
 HOSTILE = {
     "P1.1": "Checked by <script>alert(1)</script> the team",
     "P3.1": 'See <img src="http://example.com/x.png"> and <a href="file:///etc/passwd">this</a>',
@@ -41,8 +45,14 @@ def squash(text: str) -> str:
     return "".join(text.split())
 
 
+@functools.cache
+def page_texts(reader: PdfReader) -> tuple[str, ...]:
+    """Extract each page's text once per document: pypdf takes a second or more a report."""
+    return tuple(page.extract_text() for page in reader.pages)
+
+
 def pdf_text(reader: PdfReader) -> str:
-    return normalise(" ".join(page.extract_text() for page in reader.pages))
+    return normalise(" ".join(page_texts(reader)))
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +98,8 @@ def test_organisation_service_and_confidential_marking_appear(draft):
     text = pdf_text(reader)
     assert scored.info.organisation in text and scored.info.service in text
     # The running header repeats them on every page after the cover.
-    for page in reader.pages[1:]:
-        page_text = normalise(page.extract_text())
+    for page in page_texts(reader)[1:]:
+        page_text = normalise(page)
         assert f"{scored.info.organisation} — {scored.info.service}" in page_text
         assert "CONFIDENTIAL" in page_text.upper()
 
@@ -115,7 +125,7 @@ def test_out_of_scope_questions_say_why(draft):
 
 def test_cover_shows_catalogue_version_fingerprint_score_and_band(draft):
     scored, _, reader, _ = draft
-    cover = normalise(reader.pages[0].extract_text())
+    cover = normalise(page_texts(reader)[0])
     assert scored.catalogue_version in cover
     assert scored.catalogue_fingerprint[:12] in cover
     assert re.search(rf"\b{scored.display_score}\s*/\s*100", cover)
@@ -129,13 +139,13 @@ def test_pages_are_numbered_page_x_of_y_after_the_cover(draft):
     total = len(reader.pages)
     # The cover is page 1 of the PDF but carries no footer, so printed numbers
     # match the page numbers a PDF viewer shows.
-    for number, page in enumerate(reader.pages[1:], start=2):
-        assert f"Page {number} of {total}" in normalise(page.extract_text())
+    for number, page in enumerate(page_texts(reader)[1:], start=2):
+        assert f"Page {number} of {total}" in normalise(page)
 
 
 def test_contents_lists_page_numbers_of_principles(draft):
     scored, _, reader, _ = draft
-    contents = normalise(reader.pages[1].extract_text())
+    contents = normalise(page_texts(reader)[1])
     assert "Contents" in contents
     for principle in scored.principles:
         assert re.search(rf"{re.escape(principle.id)}: .*?\d+", contents)
@@ -176,7 +186,7 @@ def test_appendix_lists_mappings_from_the_catalogue(catalogue):
 def test_fingerprint_is_on_the_cover_and_in_the_appendix(draft):
     scored, _, reader, _ = draft
     assert scored.fingerprint
-    assert scored.fingerprint in squash(reader.pages[0].extract_text())
+    assert scored.fingerprint in squash(page_texts(reader)[0])
     text = pdf_text(reader)
     assert "Assessment fingerprint: sha256 of the canonical answers and profile" in text
     assert squash(text).count(scored.fingerprint) >= 2
@@ -197,11 +207,10 @@ def test_owners_appear_per_principle_and_in_the_action_plan(draft):
     text = pdf_text(reader)
     for principle_id, assignment in OWNERS.items():
         page = next(
-            normalise(p.extract_text())
-            for p in reader.pages
-            if f"{principle_id}: {scored.principle(principle_id).title}"
-            in normalise(p.extract_text())
-            and "Owner:" in p.extract_text()
+            normalise(p)
+            for p in page_texts(reader)
+            if f"{principle_id}: {scored.principle(principle_id).title}" in normalise(p)
+            and "Owner:" in p
         )
         assert f"Owner: {assignment.owner}, due {assignment.due_date:%d %B %Y}" in page
     owned_gaps = [g for g in scored.gaps if g.owner]
@@ -229,7 +238,7 @@ def test_without_a_previous_assessment_the_trend_says_so(catalogue):
 
 def test_issued_copy_names_issue_date_and_approver_on_the_cover(approved):
     _, _, reader = approved
-    cover = normalise(reader.pages[0].extract_text())
+    cover = normalise(page_texts(reader)[0])
     assert f"Issued {ISSUED_AT:%d %B %Y}" in cover
     assert f"by {APPROVER} on {APPROVED_AT:%d %B %Y}" in cover
 

@@ -10,6 +10,9 @@ from reports import FORMATS, render
 from reports.pdf import public_summary_html, render_public_summary
 from tests.report_data import APPROVER, AUDIT, EVIDENCE, NARRATIVE, OWNERS, sample_scored
 
+# These tests read the PDF itself: WeasyPrint lays it out, not the fast stand-in.
+pytestmark = pytest.mark.real_pdf
+
 SECRET = "INTERNAL-ONLY-7731 the moderation backlog is 4 weeks"
 
 

@@ -13,6 +13,7 @@ from tests.factories import PASSWORD, make_answer, make_user
 SECRET = "INTERNAL-ONLY-comment-5521"
 
 
+@pytest.mark.real_pdf
 def test_summary_pdf_is_a_public_summary_without_comments(app, logged_in, client):
     with app.app_context():
         make_answer(db.session.get(Assessment, logged_in), "P1.1", "3", SECRET)

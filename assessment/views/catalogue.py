@@ -2,7 +2,6 @@
 
 from flask import Blueprint, render_template
 
-from assessment.applicability import describe_requirement
 from assessment.extensions import current_catalogue
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
@@ -15,5 +14,5 @@ def index():
     return render_template(
         "catalogue/index.html",
         catalogue=catalogue,
-        requirement=lambda condition: describe_requirement(catalogue, condition),
+        requirement=lambda condition: condition.requirement(catalogue.profile_questions),
     )

@@ -20,7 +20,7 @@ def live_server(tmp_path):
             "TESTING": True,
             "SECRET_KEY": "e2e",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.db'}",
-            "PASSWORD_HASH_METHOD": "scrypt:4096:8:1",
+            "PASSWORD_HASH_METHOD": "scrypt:256:8:1",
         }
     )
     with app.app_context():
