@@ -31,6 +31,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         PASSWORD_HASH_METHOD="scrypt",
         EVIDENCE_DIR=str(Path(app.instance_path) / "evidence"),
         EVIDENCE_MAX_BYTES=10 * 1024 * 1024,
+        # Jobs go to RQ on this Redis when set; otherwise they run in-process.
+        REDIS_URL=os.environ.get("REDIS_URL", ""),
+        JOBS_QUEUE="vp-assessment",
     )
     if test_config is None:
         app.config.from_prefixed_env()
@@ -86,9 +89,10 @@ def load_app_catalogue(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from assessment import db as _db_events  # noqa: F401 - registers the SQLite pragmas
+    from assessment import db as database  # registers the SQLite pragmas and transactions
 
     db.init_app(app)
+    database.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)

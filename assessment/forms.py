@@ -88,6 +88,18 @@ class ConfirmForm(FlaskForm):
     submit = SubmitField("Confirm")
 
 
+class ApproveForm(FlaskForm):
+    """Approve what the page showed: its review fingerprint and its newest audit event."""
+
+    fingerprint = HiddenField()
+    seen_event = HiddenField()
+
+    def seen_event_id(self) -> int | None:
+        """Return the audit event id the page was based on, if it sent a sensible one."""
+        raw = (self.seen_event.data or "").strip()
+        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
+
+
 def field_name(stable_id: str) -> str:
     """Return the form field name for a stable catalogue id (`P1.3` -> `q_P1_3`)."""
     return "q_" + re.sub(r"[^A-Za-z0-9]", "_", stable_id)

@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_required, login_user, logout_user
 
 from assessment import audit, throttle
+from assessment.access import forget_membership
 from assessment.accounts import find_user, new_user
 from assessment.extensions import db, login_manager
 from assessment.forms import ConfirmForm, LoginForm, RegisterForm
@@ -31,6 +32,7 @@ def load_user(user_id: str) -> User | None:
 def start_session(user: User) -> None:
     """Log the user in on a fresh session that a later logout can end everywhere."""
     session.clear()
+    forget_membership()
     login_user(user)
     session["session_version"] = user.session_version
 

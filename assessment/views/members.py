@@ -6,7 +6,13 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 
-from assessment.access import Permission, can, current_organisation_id, require
+from assessment.access import (
+    Permission,
+    can,
+    current_organisation_id,
+    forget_membership,
+    require,
+)
 from assessment.accounts import find_user, new_user
 from assessment.extensions import db
 from assessment.forms import AcceptInviteForm, ConfirmForm, InviteForm, RoleForm
@@ -111,6 +117,7 @@ def set_role(membership_id: int):
         flash(str(exc), "error")
         return redirect(url_for("members.index")), 303
     db.session.commit()
+    forget_membership()
     flash(f"{membership.user.name} is now {membership.role}.", "success")
     return redirect(url_for("members.index"))
 
@@ -130,6 +137,7 @@ def remove(membership_id: int):
         flash(str(exc), "error")
         return redirect(url_for("members.index")), 303
     db.session.commit()
+    forget_membership()
     flash(f"{name} is no longer a member.", "success")
     return redirect(url_for("members.index"))
 
@@ -187,5 +195,6 @@ def switch(organisation_id: int):
     if membership is None or not ConfirmForm().validate_on_submit():
         abort(404)
     session["organisation_id"] = organisation_id
+    forget_membership()
     flash(f"You are now working in {membership.organisation.name}.", "success")
     return redirect(url_for("assessments.index"))

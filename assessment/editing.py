@@ -1,0 +1,103 @@
+"""One door for every change to an assessment: the database decides whether it may happen.
+
+Every write path (answers, comments, evidence, profile, owners, narrative, and
+each status change) calls `touch_assessment` in the transaction that makes the
+change. It is one conditional UPDATE of the assessment row: it bumps
+`version_id` and `updated_at` only while the status still allows the change
+(and, for status changes, only while the version is the one the caller read).
+Two transactions that touch the same assessment are therefore serialised on
+that row, and the later one re-checks the condition against what the first
+committed: a save and an approval can never both succeed against one state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
+
+from assessment.extensions import db
+from assessment.models import CONTENT_EDITABLE, Assessment, Status, utcnow
+
+
+class EditRefused(Exception):
+    """A change the assessment's current state does not allow; nothing was written."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+LOCKED = (
+    "This assessment is approved and locked, so it cannot be changed. "
+    "Start the next cycle to work on a new draft with these answers carried forward."
+)
+IN_REVIEW = (
+    "This assessment is in review, so its answers, profile, evidence and narrative are "
+    "read-only: the reviewer approves exactly what they read. A reviewer can request "
+    "changes to reopen it."
+)
+CHANGED = (
+    "Someone else changed this assessment since you opened it. Nothing was changed: "
+    "reload the page, check what is there now and try again."
+)
+
+
+def refusal_for(status: str, allowed: Iterable[Status] = CONTENT_EDITABLE) -> str | None:
+    """Return why a change is refused in this status, or None when it is allowed."""
+    if status in set(allowed):
+        return None
+    if status == Status.APPROVED:
+        return LOCKED
+    if status == Status.IN_REVIEW:
+        return IN_REVIEW
+    return f"This change is not possible while the assessment is {Status(status).label.lower()}."
+
+
+def check_editable(assessment: Assessment, allowed: Iterable[Status] = CONTENT_EDITABLE) -> None:
+    """Refuse early, with the reason, when the loaded status does not allow the change.
+
+    Only a courtesy for a clear message before any work: `touch_assessment`
+    is what enforces it, in the database.
+    """
+    reason = refusal_for(assessment.status, allowed)
+    if reason is not None:
+        raise EditRefused(reason)
+
+
+def touch_assessment(
+    assessment: Assessment,
+    allowed: Iterable[Status] = CONTENT_EDITABLE,
+    *,
+    expect_version: int | None = None,
+    **values: Any,
+) -> None:
+    """Record that the assessment changes in this transaction, or raise EditRefused.
+
+    Bumps `version_id` and `updated_at` (and sets `values`, such as a new
+    status) in one UPDATE that applies only while the status is one of
+    `allowed` and, when given, the version is still `expect_version`.
+    """
+    allowed = [Status(s).value for s in allowed]
+    statement = (
+        sa.update(Assessment)
+        .where(Assessment.id == assessment.id, Assessment.status.in_(allowed))
+        .values(version_id=Assessment.version_id + 1, updated_at=utcnow(), **values)
+        .returning(Assessment.version_id, Assessment.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    if expect_version is not None:
+        statement = statement.where(Assessment.version_id == expect_version)
+    row = db.session.execute(statement).first()
+    if row is None:
+        status = db.session.scalar(
+            sa.select(Assessment.status).where(Assessment.id == assessment.id)
+        )
+        raise EditRefused(refusal_for(status, allowed) or CHANGED)
+    # The row now holds these; tell the loaded object without a reload or a second write.
+    set_committed_value(assessment, "version_id", row.version_id)
+    set_committed_value(assessment, "updated_at", row.updated_at)
+    for name, value in values.items():
+        set_committed_value(assessment, name, value)
