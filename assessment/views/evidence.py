@@ -33,6 +33,7 @@ from assessment.access import (
     require,
 )
 from assessment.catalogue import Question
+from assessment.editing import touch_assessment
 from assessment.evidence import (
     ACCEPT,
     TITLE_MAX,
@@ -46,7 +47,6 @@ from assessment.evidence import (
     store_upload,
     stored_path,
 )
-from assessment.editing import touch_assessment
 from assessment.extensions import current_catalogue, db
 from assessment.forms import ConfirmForm
 from assessment.models import CONTENT_EDITABLE, Assessment, Evidence
