@@ -25,9 +25,11 @@ from assessment.models import CONTENT_EDITABLE, Assessment, Status, utcnow
 class EditRefused(Exception):
     """A change the assessment's current state does not allow; nothing was written."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, changed_meanwhile: bool = False):
         super().__init__(message)
         self.message = message
+        # True when the status allows the change but the version moved on.
+        self.changed_meanwhile = changed_meanwhile
 
 
 LOCKED = (
@@ -95,7 +97,8 @@ def touch_assessment(
         status = db.session.scalar(
             sa.select(Assessment.status).where(Assessment.id == assessment.id)
         )
-        raise EditRefused(refusal_for(status, allowed) or CHANGED)
+        reason = refusal_for(status, allowed)
+        raise EditRefused(reason or CHANGED, changed_meanwhile=reason is None)
     # The row now holds these; tell the loaded object without a reload or a second write.
     set_committed_value(assessment, "version_id", row.version_id)
     set_committed_value(assessment, "updated_at", row.updated_at)

@@ -65,6 +65,10 @@ TRANSITIONS = {
 }
 
 
+class ContentChanged(WorkflowError):
+    """The assessment is not what the reviewer read; the message says what changed."""
+
+
 def _move(assessment: Assessment, user: User, name: str, comment: str = "", **values) -> None:
     """Change the status, only if the status and version are still the ones just read."""
     transition = TRANSITIONS[name]
@@ -84,6 +88,8 @@ def _move(assessment: Assessment, user: User, name: str, comment: str = "", **va
             **values,
         )
     except EditRefused as refused:
+        if refused.changed_meanwhile:
+            raise ContentChanged(refused.message) from None
         raise WorkflowError(refused.message) from None
     audit.record(
         organisation_id=assessment.organisation_id,
@@ -106,10 +112,6 @@ def request_changes(assessment: Assessment, user: User, comment: str) -> None:
     if not comment.strip():
         raise WorkflowError("Say what needs to change: the comment is what the respondents see.")
     _move(assessment, user, "request_changes", comment.strip(), review_comment=comment.strip())
-
-
-class ContentChanged(WorkflowError):
-    """The assessment is not what the reviewer read; the message says what changed."""
 
 
 def approve(
@@ -141,14 +143,18 @@ def approve(
             )
         if seen_fingerprint != review_fingerprint(assessment, catalogue):
             raise ContentChanged(_changed_since(assessment, seen_event_id))
-    _move(
-        assessment,
-        user,
-        "approve",
-        approved_by_id=user.id,
-        approved_at=utcnow(),
-        review_comment="",
-    )
+    try:
+        _move(
+            assessment,
+            user,
+            "approve",
+            approved_by_id=user.id,
+            approved_at=utcnow(),
+            review_comment="",
+        )
+    except ContentChanged:
+        # Changed between this request's reads and its write: say what, as above.
+        raise ContentChanged(_changed_since(assessment, seen_event_id)) from None
     return jobs.create_job(
         jobs.ISSUE_REPORT,
         organisation_id=assessment.organisation_id,
