@@ -168,7 +168,9 @@ def test_two_first_answers_to_one_question_are_one_answer_and_one_refusal(app, p
     for round_, question in enumerate(["P1.2", "P1.3", "P1.4"]):
         field = "q_" + question.replace(".", "_")
 
-        def first_answer(client, value, comment, field=field, page=dict(page)):
+        sent = dict(page)
+
+        def first_answer(client, value, comment, field=field, page=sent):
             def call(barrier):
                 barrier.wait()
                 return client.post(
