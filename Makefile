@@ -7,7 +7,7 @@ HOST    ?= 127.0.0.1
 PORT    ?= 5000
 export FLASK_APP := app
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench worker clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ test: lint
 
 bench: install
 	$(PY) bench/report.py
+	$(PY) bench/save.py
+
+# Background jobs from REDIS_URL (without it, jobs run inside the web process).
+worker: install
+	$(FLASK) worker
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

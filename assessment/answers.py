@@ -120,33 +120,41 @@ def record_answers(assessment: Assessment, user: User, changes: list[AnswerChang
             raise StaleSave([change.question_id for change, _ in to_update])
         for _, answer in to_update:
             db.session.expire(answer)  # the loaded copy predates the UPDATE
-    for change in to_insert:
-        db.session.add(
-            Answer(
-                assessment_id=assessment.id,
-                question_id=change.question_id,
-                value=change.value,
-                comment=change.comment,
-                updated_by_id=user.id,
-                updated_at=now,
-                version=1,
+    if to_insert:
+        try:
+            db.session.execute(
+                sa.insert(Answer.__table__),
+                [
+                    {
+                        "assessment_id": assessment.id,
+                        "question_id": change.question_id,
+                        "value": change.value,
+                        "comment": change.comment,
+                        "updated_by_id": user.id,
+                        "updated_at": now,
+                        "version": 1,
+                    }
+                    for change in to_insert
+                ],
             )
-        )
-    for change, old in olds:
-        audit.record(
-            organisation_id=assessment.organisation_id,
-            assessment_id=assessment.id,
-            user_id=user.id,
-            action="answer",
-            target=change.question_id,
-            old=old,
-            new={"value": change.value, "comment": change.comment},
-        )
-    try:
-        db.session.flush()
-    except sa.exc.IntegrityError:
-        # Someone else's first answer to one of these questions committed first.
-        raise StaleSave([change.question_id for change in to_insert]) from None
+        except sa.exc.IntegrityError:
+            # Someone else's first answer to one of these questions committed first.
+            raise StaleSave([change.question_id for change in to_insert]) from None
+        db.session.expire(assessment, ["answers"])
+    audit.record_all(
+        [
+            {
+                "organisation_id": assessment.organisation_id,
+                "assessment_id": assessment.id,
+                "user_id": user.id,
+                "action": "answer",
+                "target": change.question_id,
+                "old": old,
+                "new": {"value": change.value, "comment": change.comment},
+            }
+            for change, old in olds
+        ]
+    )
     return len(applied)
 
 

@@ -32,12 +32,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         EVIDENCE_DIR=str(Path(app.instance_path) / "evidence"),
         EVIDENCE_MAX_BYTES=10 * 1024 * 1024,
         # Jobs go to RQ on this Redis when set; otherwise they run in-process.
-        REDIS_URL=os.environ.get("REDIS_URL", ""),
+        REDIS_URL="",
         JOBS_QUEUE="vp-assessment",
     )
     if test_config is None:
         app.config.from_prefixed_env()
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _instance_secret(app)
+        app.config["REDIS_URL"] = os.environ.get("REDIS_URL", app.config["REDIS_URL"])
     else:
         app.config.from_mapping(test_config)
     if app.config["MAX_CONTENT_LENGTH"] is None:

@@ -151,7 +151,7 @@ def profile(assessment_id: int):
             if record_profile(assessment, current_user, profile_from_form(catalogue, form)):
                 db.session.commit()
                 flash("Service profile saved; the questions in scope are updated.", "success")
-            return redirect(url_for("assessments.overview", assessment_id=assessment.id))
+            return redirect(url_for("assessments.overview", assessment_id=assessment_id))
         status = 422
     else:
         form = form_class(data=profile_form_data(catalogue, assessment.profile or {}))
@@ -227,11 +227,11 @@ def principle(assessment_id: int, principle_id: str):
                         target = ids[position + 1]
                     else:
                         return redirect(
-                            url_for("assessments.overview", assessment_id=assessment.id)
+                            url_for("assessments.overview", assessment_id=assessment_id)
                         )
                 return redirect(
                     url_for(
-                        "assessments.principle", assessment_id=assessment.id, principle_id=target
+                        "assessments.principle", assessment_id=assessment_id, principle_id=target
                     )
                 )
         else:
