@@ -83,15 +83,15 @@ def touch_assessment(
     `allowed` and, when given, the version is still `expect_version`.
     """
     allowed = [Status(s).value for s in allowed]
+    table = Assessment.__table__  # Core, not the ORM's bulk UPDATE: this runs on every save
     statement = (
-        sa.update(Assessment)
-        .where(Assessment.id == assessment.id, Assessment.status.in_(allowed))
-        .values(version_id=Assessment.version_id + 1, updated_at=utcnow(), **values)
-        .returning(Assessment.version_id, Assessment.updated_at)
-        .execution_options(synchronize_session=False)
+        sa.update(table)
+        .where(table.c.id == assessment.id, table.c.status.in_(allowed))
+        .values(version_id=table.c.version_id + 1, updated_at=utcnow(), **values)
+        .returning(table.c.version_id, table.c.updated_at)
     )
     if expect_version is not None:
-        statement = statement.where(Assessment.version_id == expect_version)
+        statement = statement.where(table.c.version_id == expect_version)
     row = db.session.execute(statement).first()
     if row is None:
         status = db.session.scalar(

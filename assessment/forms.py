@@ -241,9 +241,27 @@ def build_question_form(catalogue: Catalogue, question: Question) -> type[Form]:
     return QuestionForm
 
 
-def build_principle_form(catalogue: Catalogue, questions: Iterable[Question]) -> type[FlaskForm]:
-    """Build the form for the applicable questions of one principle page."""
+_PRINCIPLE_FORMS: dict[tuple[str, tuple[str, ...]], type[FlaskForm]] = {}
+_PRINCIPLE_FORMS_MAX = 512
 
+
+def build_principle_form(catalogue: Catalogue, questions: Iterable[Question]) -> type[FlaskForm]:
+    """Return the form for the applicable questions of one principle page.
+
+    Built once per catalogue and set of questions: building a form class
+    costs more than the rest of a page save.
+    """
+    questions = list(questions)
+    key = (catalogue.fingerprint, tuple(q.id for q in questions))
+    form_class = _PRINCIPLE_FORMS.get(key)
+    if form_class is None:
+        if len(_PRINCIPLE_FORMS) >= _PRINCIPLE_FORMS_MAX:
+            _PRINCIPLE_FORMS.clear()
+        form_class = _PRINCIPLE_FORMS[key] = _principle_form(catalogue, questions)
+    return form_class
+
+
+def _principle_form(catalogue: Catalogue, questions: list[Question]) -> type[FlaskForm]:
     class PrincipleForm(FlaskForm):
         pass
 
