@@ -66,15 +66,19 @@ def queue_for(app):
     return Queue(app.config.get("JOBS_QUEUE") or DEFAULT_QUEUE, connection=Redis.from_url(url))
 
 
-def dispatch(job_id: int) -> None:
-    """Start a committed job: on the RQ queue when Redis is configured, else here and now."""
+def dispatch(job_id: int) -> str:
+    """Start a committed job: on the RQ queue when Redis is configured, else here and now.
+
+    Returns the job's state afterwards (done or failed in-process; queued, or
+    failed when the queue cannot be reached).
+    """
     app = current_app._get_current_object()
     queue = queue_for(app)
     if queue is None:
         # The caller's transaction must be over: the job takes SQLite's write lock itself.
         end_read_transaction(db.session)
         run_job(job_id)
-        return
+        return _state(job_id)
     from redis.exceptions import RedisError
 
     try:
@@ -88,6 +92,11 @@ def dispatch(job_id: int) -> None:
         log.warning("job %s could not be queued: %s", job_id, exc)
         with app.app_context():
             _finish(job_id, JobState.FAILED, "The job queue could not be reached; retry.")
+    return _state(job_id)
+
+
+def _state(job_id: int) -> str:
+    return db.session.scalar(sa.select(Job.state).where(Job.id == job_id))
 
 
 def run_job(job_id: int) -> None:

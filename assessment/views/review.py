@@ -31,6 +31,7 @@ from assessment.models import (
     Assignment,
     AuditEvent,
     Job,
+    JobState,
     Membership,
     User,
 )
@@ -130,13 +131,16 @@ def approve_view(assessment_id: int):
         return _refused(assessment, str(exc), 409)
     job_id = job.id
     db.session.commit()
-    jobs.dispatch(job_id)
-    flash(
-        "Approved and locked. The issued PDF is being rendered; once stored it is served "
-        "exactly as it is.",
-        "success",
-    )
+    flash(f"Approved and locked. {ISSUING[jobs.dispatch(job_id)]}", "success")
     return redirect(url_for("assessments.overview", assessment_id=assessment_id))
+
+
+ISSUING = {
+    JobState.DONE: "The issued PDF is stored; downloads serve exactly these bytes.",
+    JobState.QUEUED: "The issued PDF is queued for rendering; this page shows when it is stored.",
+    JobState.RENDERING: "The issued PDF is being rendered; this page shows when it is stored.",
+    JobState.FAILED: "Rendering the issued PDF failed; retry it below. The approval stands.",
+}
 
 
 @bp.post("/<int:assessment_id>/jobs/<int:job_id>/retry")
@@ -155,8 +159,7 @@ def retry_job(assessment_id: int, job_id: int):
             assessment, "This job is not failed or stalled, so it was not retried.", 409
         )
     db.session.commit()
-    jobs.dispatch(job_id)
-    flash("The job was started again.", "success")
+    flash(f"Started again. {ISSUING[jobs.dispatch(job_id)]}", "success")
     return redirect(url_for("assessments.overview", assessment_id=assessment_id))
 
 
