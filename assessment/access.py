@@ -12,6 +12,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from flask import abort, g, session
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from assessment.editing import LOCKED, refusal_for
 from assessment.extensions import db
@@ -69,10 +70,11 @@ def current_membership() -> Membership | None:
     cached = g.get("_membership")
     if cached is not None and cached[0] == key:
         return cached[1]
-    query = sa.select(Membership).where(Membership.user_id == current_user.id)
-    if wanted is not None:
-        query = query.where(Membership.organisation_id == wanted)
-    membership = db.session.scalars(query.order_by(Membership.id)).first()
+    # The user loader read the memberships with the user, in the same query.
+    memberships = [
+        m for m in current_user.memberships if wanted is None or m.organisation_id == wanted
+    ]
+    membership = min(memberships, key=lambda m: m.id) if memberships else None
     g._membership = (key, membership)
     return membership
 
@@ -95,11 +97,15 @@ def assessments_query() -> sa.Select:
     return sa.select(Assessment).where(Assessment.organisation_id == current_organisation_id())
 
 
-def get_assessment_or_404(assessment_id: int) -> Assessment:
-    """Return one of the current organisation's assessments, or answer 404."""
-    assessment = db.session.scalars(
-        assessments_query().where(Assessment.id == assessment_id)
-    ).first()
+def get_assessment_or_404(assessment_id: int, *, with_answers: bool = False) -> Assessment:
+    """Return one of the current organisation's assessments, or answer 404.
+
+    `with_answers` reads its answers in the same query (pages that save them).
+    """
+    query = assessments_query().where(Assessment.id == assessment_id)
+    if with_answers:
+        query = query.options(joinedload(Assessment.answers))
+    assessment = db.session.scalars(query).unique().first()
     if assessment is None:
         abort(404)
     return assessment

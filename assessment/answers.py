@@ -61,7 +61,9 @@ def record_answers(assessment: Assessment, user: User, changes: list[AnswerChang
     inserted, and the unique (assessment, question) constraint refuses a
     second first answer. Raises StaleSave when any of that fails, or
     EditRefused when the assessment's status no longer allows answers; the
-    caller then rolls back, so nothing of the page is written.
+    caller then rolls back, so nothing of the page is written. The writes
+    bypass the ORM (one statement each), so the loaded answers are stale
+    until the caller commits, which expires them.
     """
     stored = assessment.answers_by_question()
     to_update: list[tuple[AnswerChange, Answer]] = []
@@ -118,8 +120,6 @@ def record_answers(assessment: Assessment, user: User, changes: list[AnswerChang
         )
         if result.rowcount != len(to_update):
             raise StaleSave([change.question_id for change, _ in to_update])
-        for _, answer in to_update:
-            db.session.expire(answer)  # the loaded copy predates the UPDATE
     if to_insert:
         try:
             db.session.execute(
@@ -140,7 +140,6 @@ def record_answers(assessment: Assessment, user: User, changes: list[AnswerChang
         except sa.exc.IntegrityError:
             # Someone else's first answer to one of these questions committed first.
             raise StaleSave([change.question_id for change in to_insert]) from None
-        db.session.expire(assessment, ["answers"])
     audit.record_all(
         [
             {

@@ -12,6 +12,7 @@ committed: a save and an approval can never both succeed against one state.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -83,16 +84,15 @@ def touch_assessment(
     `allowed` and, when given, the version is still `expect_version`.
     """
     allowed = [Status(s).value for s in allowed]
-    table = Assessment.__table__  # Core, not the ORM's bulk UPDATE: this runs on every save
-    statement = (
-        sa.update(table)
-        .where(table.c.id == assessment.id, table.c.status.in_(allowed))
-        .values(version_id=table.c.version_id + 1, updated_at=utcnow(), **values)
-        .returning(table.c.version_id, table.c.updated_at)
-    )
-    if expect_version is not None:
-        statement = statement.where(table.c.version_id == expect_version)
-    row = db.session.execute(statement).first()
+    statement = _touch_statement(expect_version is not None, tuple(sorted(values)))
+    parameters = {
+        "touched_id": assessment.id,
+        "allowed_statuses": allowed,
+        "touched_at": utcnow(),
+        "seen_version": expect_version,
+        **{f"new_{name}": value for name, value in values.items()},
+    }
+    row = db.session.execute(statement, parameters).first()
     if row is None:
         status = db.session.scalar(
             sa.select(Assessment.status).where(Assessment.id == assessment.id)
@@ -104,3 +104,25 @@ def touch_assessment(
     set_committed_value(assessment, "updated_at", row.updated_at)
     for name, value in values.items():
         set_committed_value(assessment, name, value)
+
+
+@functools.cache
+def _touch_statement(with_version: bool, names: tuple[str, ...]) -> sa.Update:
+    """Build the touch UPDATE once per shape: it runs on every save (Core, not the ORM)."""
+    table = Assessment.__table__
+    statement = (
+        sa.update(table)
+        .where(
+            table.c.id == sa.bindparam("touched_id"),
+            table.c.status.in_(sa.bindparam("allowed_statuses", expanding=True)),
+        )
+        .values(
+            version_id=table.c.version_id + 1,
+            updated_at=sa.bindparam("touched_at", type_=table.c.updated_at.type),
+            **{name: sa.bindparam(f"new_{name}", type_=table.c[name].type) for name in names},
+        )
+        .returning(table.c.version_id, table.c.updated_at)
+    )
+    if with_version:
+        statement = statement.where(table.c.version_id == sa.bindparam("seen_version"))
+    return statement

@@ -170,7 +170,7 @@ def profile(assessment_id: int):
 @bp.route("/<int:assessment_id>/principles/<principle_id>", methods=["GET", "POST"])
 def principle(assessment_id: int, principle_id: str):
     """Answer one principle's questions; a page that fails validation saves nothing."""
-    assessment = get_assessment_or_404(assessment_id)
+    assessment = get_assessment_or_404(assessment_id, with_answers=True)
     catalogue = current_catalogue()
     the_principle = catalogue.principles.get(principle_id)
     if the_principle is None:

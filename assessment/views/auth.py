@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.orm import joinedload
 
 from assessment import audit, throttle
 from assessment.access import forget_membership
@@ -23,7 +24,12 @@ _DUMMY.set_password("not a real password")
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """Return the session's user, unless the session was ended by a logout since."""
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    # With the memberships in the same query: every page checks one (access.current_membership).
+    user = (
+        db.session.get(User, int(user_id), options=[joinedload(User.memberships)])
+        if user_id.isdigit()
+        else None
+    )
     if user is None or session.get("session_version") != user.session_version:
         return None
     return user
