@@ -7,7 +7,7 @@ HOST    ?= 127.0.0.1
 PORT    ?= 5000
 export FLASK_APP := app
 
-.PHONY: install run serve test lint format bench bench-load clean
+.PHONY: install run serve test lint format bench bench-load worker clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ test: lint
 
 bench: install
 	$(PY) bench/report.py
+	$(PY) bench/save.py
+
+# Background jobs from REDIS_URL (without it, jobs run inside the web process).
+worker: install
+	$(FLASK) worker
 
 # 32 clients for 60 s against gunicorn on PostgreSQL, then on SQLite (see bench/load.py).
 bench-load: install

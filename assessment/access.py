@@ -7,15 +7,18 @@ existence of another organisation's assessment is never revealed.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from typing import NoReturn
 
 import sqlalchemy as sa
-from flask import abort, session
+from flask import abort, g, session
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
+from assessment.editing import LOCKED, refusal_for
 from assessment.extensions import db
 from assessment.logs import security_event
-from assessment.models import Assessment, Membership, Role
+from assessment.models import CONTENT_EDITABLE, Assessment, Membership, Role, Status
 
 
 class Permission(enum.StrEnum):
@@ -51,22 +54,36 @@ def require(permission: Permission) -> Membership:
 def refuse_if_locked(assessment: Assessment) -> None:
     """Answer 409 for any change to an approved (locked) assessment."""
     if assessment.locked:
-        abort(
-            409,
-            "This assessment is approved and locked, so it cannot be changed. "
-            "Start the next cycle to work on a new draft with these answers carried forward.",
-        )
+        abort(409, LOCKED)
 
 
 def current_membership() -> Membership | None:
-    """Return the signed-in user's membership of the organisation they are working in."""
+    """Return the signed-in user's membership of the organisation they are working in.
+
+    Read once per request: every permission check of the request reuses it.
+    The cache is keyed by who is signed in and which organisation they chose,
+    so a login or a switch within the request reads it again, and
+    `forget_membership` drops it after a removal or a role change.
+    """
     if not current_user.is_authenticated:
         return None
-    query = sa.select(Membership).where(Membership.user_id == current_user.id)
     wanted = session.get("organisation_id")
-    if wanted is not None:
-        query = query.where(Membership.organisation_id == wanted)
-    return db.session.scalars(query.order_by(Membership.id)).first()
+    key = (current_user.id, wanted)
+    cached = g.get("_membership")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    # The user loader read the memberships with the user, in the same query.
+    memberships = [
+        m for m in current_user.memberships if wanted is None or m.organisation_id == wanted
+    ]
+    membership = min(memberships, key=lambda m: m.id) if memberships else None
+    g._membership = (key, membership)
+    return membership
+
+
+def forget_membership() -> None:
+    """Drop this request's cached membership (after it was removed or its role changed)."""
+    g.pop("_membership", None)
 
 
 def current_organisation_id() -> int:
@@ -82,11 +99,15 @@ def assessments_query() -> sa.Select:
     return sa.select(Assessment).where(Assessment.organisation_id == current_organisation_id())
 
 
-def get_assessment_or_404(assessment_id: int) -> Assessment:
-    """Return one of the current organisation's assessments, or answer 404."""
-    assessment = db.session.scalars(
-        assessments_query().where(Assessment.id == assessment_id)
-    ).first()
+def get_assessment_or_404(assessment_id: int, *, with_answers: bool = False) -> Assessment:
+    """Return one of the current organisation's assessments, or answer 404.
+
+    `with_answers` reads its answers in the same query (pages that save them).
+    """
+    query = assessments_query().where(Assessment.id == assessment_id)
+    if with_answers:
+        query = query.options(joinedload(Assessment.answers))
+    assessment = db.session.scalars(query).unique().first()
     if assessment is None:
         not_found(Assessment, assessment_id)
     return assessment
@@ -101,17 +122,40 @@ def not_found(model: type, object_id: int) -> NoReturn:
     abort(404)
 
 
+def refuse_unless_editable(
+    assessment: Assessment, allowed: Iterable[Status] = CONTENT_EDITABLE
+) -> None:
+    """Answer 409, saying why, when the assessment's status does not allow this change.
+
+    A courtesy before any work: the write itself goes through
+    `editing.touch_assessment`, which the database enforces.
+    """
+    reason = refusal_for(assessment.status, allowed)
+    if reason is not None:
+        abort(409, reason)
+
+
 def get_changeable_assessment_or_404(
-    assessment_id: int, permission: Permission, *, locked_ok: bool = False
+    assessment_id: int,
+    permission: Permission,
+    *,
+    locked_ok: bool = False,
+    allowed: Iterable[Status] | None = None,
 ) -> Assessment:
-    """Return the organisation's assessment if this role may change it now (404, 403, 409)."""
+    """Return the organisation's assessment if this role may change it now (404, 403, 409).
+
+    With `allowed`, the status must also be one of those (content changes:
+    draft or changes requested).
+    """
     assessment = get_assessment_or_404(assessment_id)
     require(permission)
     if not locked_ok:
         refuse_if_locked(assessment)
+    if allowed is not None:
+        refuse_unless_editable(assessment, allowed)
     return assessment
 
 
 def may_answer(assessment: Assessment) -> bool:
     """Return whether the signed-in user may change this assessment's answers now."""
-    return can(Permission.ANSWER) and not assessment.locked
+    return can(Permission.ANSWER) and assessment.content_editable

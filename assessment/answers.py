@@ -3,6 +3,8 @@
 Each save carries the version of every answer the page was based on. If
 someone else changed an answer since, the whole save is refused and nothing
 is written, so both people's answers survive and the later one can decide.
+The database enforces it (conditional UPDATEs and a unique constraint); the
+check in Python only spares a round trip in the common case.
 """
 
 from __future__ import annotations
@@ -10,9 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
+
 from assessment import audit
+from assessment.editing import touch_assessment
 from assessment.extensions import db
-from assessment.models import Answer, Assessment, User
+from assessment.models import CONTENT_EDITABLE, Answer, Assessment, User, utcnow
 
 
 @dataclass(frozen=True)
@@ -37,77 +42,152 @@ class Conflict:
 
 
 class StaleSave(Exception):
-    """A save based on answers that have changed since; nothing was written."""
+    """A save based on answers that have changed since; nothing was written.
 
-    def __init__(self, conflicts: list[Conflict]):
-        self.conflicts = conflicts
-        super().__init__(", ".join(c.question_id for c in conflicts))
+    The caller rolls back, then shows the answers as they are now
+    (`conflicts_with`) next to what the person sent.
+    """
+
+    def __init__(self, question_ids: list[str]):
+        self.question_ids = question_ids
+        super().__init__(", ".join(question_ids))
 
 
 def record_answers(assessment: Assessment, user: User, changes: list[AnswerChange]) -> int:
     """Apply a page of answers, auditing each change; return how many changed.
 
-    Raises StaleSave, writing nothing, when any changed answer was based on
-    an older version than the one stored.
+    Each stored answer is updated only where its version is still the one
+    the page showed (one conditional UPDATE for the page); a first answer is
+    inserted, and the unique (assessment, question) constraint refuses a
+    second first answer. Raises StaleSave when any of that fails, or
+    EditRefused when the assessment's status no longer allows answers; the
+    caller then rolls back, so nothing of the page is written. The writes
+    bypass the ORM (one statement each), so the loaded answers are stale
+    until the caller commits, which expires them.
     """
     stored = assessment.answers_by_question()
-    conflicts = []
-    to_apply = []
+    to_update: list[tuple[AnswerChange, Answer]] = []
+    to_insert: list[AnswerChange] = []
+    applied: list[tuple[AnswerChange, Answer | None]] = []
+    stale = []
     for change in changes:
         answer = stored.get(change.question_id)
-        old_value = answer.value if answer else None
-        old_comment = answer.comment if answer else ""
-        if (old_value, old_comment) == (change.value, change.comment):
+        if answer is not None and (answer.value, answer.comment) == (change.value, change.comment):
             continue
-        current_version = answer.version if answer else 0
-        if change.base_version != current_version:
-            conflicts.append(
-                Conflict(
-                    question_id=change.question_id,
-                    value=old_value,
-                    comment=old_comment,
-                    updated_by=answer.updated_by.name if answer and answer.updated_by else "",
-                    updated_at=answer.updated_at if answer else None,
-                )
-            )
+        if answer is None and change.value is None and not change.comment:
             continue
-        to_apply.append((change, answer))
-    if conflicts:
-        raise StaleSave(conflicts)
+        if change.base_version != (answer.version if answer else 0):
+            stale.append(change.question_id)
+        elif answer is None:
+            to_insert.append(change)
+        else:
+            to_update.append((change, answer))
+        applied.append((change, answer))
+    if stale:
+        raise StaleSave(stale)
+    if not applied:
+        return 0
 
-    for change, answer in to_apply:
-        old = {"value": answer.value, "comment": answer.comment} if answer else None
-        if answer is None:
-            answer = Answer(assessment=assessment, question_id=change.question_id, version=0)
-            db.session.add(answer)
-        answer.value = change.value
-        answer.comment = change.comment
-        answer.updated_by = user
-        answer.version += 1
-        audit.record(
-            organisation_id=assessment.organisation_id,
-            assessment_id=assessment.id,
-            user_id=user.id,
-            action="answer",
-            target=change.question_id,
-            old=old,
-            new={"value": change.value, "comment": change.comment},
+    olds = [
+        (change, {"value": answer.value, "comment": answer.comment} if answer else None)
+        for change, answer in applied
+    ]
+    touch_assessment(assessment, CONTENT_EDITABLE)
+    now = utcnow()
+    if to_update:
+        result = db.session.execute(
+            sa.update(Answer.__table__)
+            .where(
+                Answer.__table__.c.id == sa.bindparam("answer_id"),
+                Answer.__table__.c.version == sa.bindparam("seen_version"),
+            )
+            .values(
+                value=sa.bindparam("new_value", type_=Answer.__table__.c.value.type),
+                comment=sa.bindparam("new_comment"),
+                updated_by_id=user.id,
+                updated_at=now,
+                version=Answer.__table__.c.version + 1,
+            ),
+            [
+                {
+                    "answer_id": answer.id,
+                    "seen_version": change.base_version,
+                    "new_value": change.value,
+                    "new_comment": change.comment,
+                }
+                for change, answer in to_update
+            ],
         )
-    return len(to_apply)
+        if result.rowcount != len(to_update):
+            raise StaleSave([change.question_id for change, _ in to_update])
+    if to_insert:
+        try:
+            db.session.execute(
+                sa.insert(Answer.__table__),
+                [
+                    {
+                        "assessment_id": assessment.id,
+                        "question_id": change.question_id,
+                        "value": change.value,
+                        "comment": change.comment,
+                        "updated_by_id": user.id,
+                        "updated_at": now,
+                        "version": 1,
+                    }
+                    for change in to_insert
+                ],
+            )
+        except sa.exc.IntegrityError:
+            # Someone else's first answer to one of these questions committed first.
+            raise StaleSave([change.question_id for change in to_insert]) from None
+    audit.record_all(
+        [
+            {
+                "organisation_id": assessment.organisation_id,
+                "assessment_id": assessment.id,
+                "user_id": user.id,
+                "action": "answer",
+                "target": change.question_id,
+                "old": old,
+                "new": {"value": change.value, "comment": change.comment},
+            }
+            for change, old in olds
+        ]
+    )
+    return len(applied)
+
+
+def conflicts_with(assessment: Assessment, question_ids: list[str]) -> list[Conflict]:
+    """Return the stored answers to these questions, for a refused save to show."""
+    stored = assessment.answers_by_question()
+    conflicts = []
+    for question_id in question_ids:
+        answer = stored.get(question_id)
+        conflicts.append(
+            Conflict(
+                question_id=question_id,
+                value=answer.value if answer else None,
+                comment=answer.comment if answer else "",
+                updated_by=answer.updated_by.name if answer and answer.updated_by else "",
+                updated_at=answer.updated_at if answer else None,
+            )
+        )
+    return conflicts
 
 
 def record_profile(assessment: Assessment, user: User, profile: dict[str, Any]) -> bool:
     """Replace the service profile, auditing the change; return whether it changed."""
     if assessment.profile == profile:
         return False
+    old = dict(assessment.profile or {})
+    touch_assessment(assessment, CONTENT_EDITABLE, profile=profile)
     audit.record(
         organisation_id=assessment.organisation_id,
         assessment_id=assessment.id,
         user_id=user.id,
         action="profile",
         target="profile",
-        old=dict(assessment.profile or {}),
+        old=old,
         new=profile,
     )
-    assessment.profile = profile
     return True

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from assessment.extensions import db
-from assessment.models import AuditEvent
+from assessment.models import AuditEvent, utcnow
 
 
 def record(
@@ -33,6 +33,29 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def record_all(events: list[dict[str, Any]]) -> None:
+    """Insert many audit events in one statement (each a dict of `record`'s arguments)."""
+    if not events:
+        return
+    now = utcnow()
+    db.session.execute(
+        sa.insert(AuditEvent.__table__),
+        [
+            {
+                "organisation_id": e["organisation_id"],
+                "assessment_id": e.get("assessment_id"),
+                "user_id": e["user_id"],
+                "at": now,
+                "action": e["action"],
+                "target": e.get("target", ""),
+                "old": e.get("old"),
+                "new": e.get("new"),
+            }
+            for e in events
+        ],
+    )
 
 
 class AuditTrailIsAppendOnly(RuntimeError):

@@ -158,7 +158,56 @@ def verify_command(pdf_file: Path) -> None:
     )
 
 
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Run the jobs waiting now, then exit.")
+@click.option("--queue", "queue_name", help="The queue to take jobs from (default: JOBS_QUEUE).")
+@click.option(
+    "--nice",
+    "niceness",
+    type=click.IntRange(0, 19),
+    default=10,
+    show_default=True,
+    help="Lower this process's CPU priority, so rendering never starves the web workers.",
+)
+@with_appcontext
+def worker_command(burst: bool, queue_name: str | None, niceness: int) -> None:
+    """Run background jobs (issuing PDFs) from the Redis queue at REDIS_URL."""
+    import os
+
+    from flask import current_app
+
+    from assessment.jobs import DEFAULT_QUEUE
+
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        raise click.ClickException(
+            "REDIS_URL is not set: without Redis, jobs run in the web process and "
+            "no worker is needed"
+        )
+    from redis import Redis
+    from redis.exceptions import RedisError
+    from rq import Queue, SimpleWorker
+
+    if niceness:
+        os.nice(niceness)
+    connection = Redis.from_url(url)
+    name = queue_name or current_app.config.get("JOBS_QUEUE") or DEFAULT_QUEUE
+    # SimpleWorker runs each job in this process, inside this app context: no fork,
+    # so no database connection is ever shared between processes.
+    worker = SimpleWorker([Queue(name, connection=connection)], connection=connection)
+    try:
+        worker.work(burst=burst, logging_level="WARNING")
+    except RedisError as exc:
+        raise click.ClickException(f"Redis at {url} cannot be reached: {exc}") from None
+
+
 def register(app: Flask) -> None:
     """Attach the app's commands (`flask catalogue` comes in through an entry point)."""
-    for command in (demo_command, report_command, create_user_command, verify_command):
+    for command in (
+        demo_command,
+        report_command,
+        create_user_command,
+        verify_command,
+        worker_command,
+    ):
         app.cli.add_command(command)

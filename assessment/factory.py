@@ -41,10 +41,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         EXTERNAL_URL=None,
         PROXY_FIX=0,
         LOG_LEVEL="INFO",
+        # Jobs go to RQ on this Redis when set; otherwise they run in-process.
+        REDIS_URL="",
+        JOBS_QUEUE="vp-assessment",
     )
     if test_config is None:
         app.config.from_prefixed_env()
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _instance_secret(app)
+        app.config["REDIS_URL"] = os.environ.get("REDIS_URL", app.config["REDIS_URL"])
     else:
         app.config.from_mapping(test_config)
     if app.config["MAX_CONTENT_LENGTH"] is None:
@@ -111,9 +115,10 @@ def configure_deployment(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from assessment import db as _db_events  # noqa: F401 - registers the SQLite pragmas
+    from assessment import db as database  # registers the SQLite pragmas and transactions
 
     db.init_app(app)
+    database.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)

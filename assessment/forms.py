@@ -89,6 +89,18 @@ class ConfirmForm(FlaskForm):
     submit = SubmitField("Confirm")
 
 
+class ApproveForm(FlaskForm):
+    """Approve what the page showed: its review fingerprint and its newest audit event."""
+
+    fingerprint = HiddenField()
+    seen_event = HiddenField()
+
+    def seen_event_id(self) -> int | None:
+        """Return the audit event id the page was based on, if it sent a sensible one."""
+        raw = (self.seen_event.data or "").strip()
+        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
+
+
 def field_name(stable_id: str) -> str:
     """Return the form field name for a stable catalogue id (`P1.3` -> `q_P1_3`)."""
     return "q_" + re.sub(r"[^A-Za-z0-9]", "_", stable_id)
@@ -267,9 +279,27 @@ def build_question_form(catalogue: Catalogue, question: Question) -> type[Form]:
     return QuestionForm
 
 
-def build_principle_form(catalogue: Catalogue, questions: Iterable[Question]) -> type[FlaskForm]:
-    """Build the form for the applicable questions of one principle page."""
+_PRINCIPLE_FORMS: dict[tuple[str, tuple[str, ...]], type[FlaskForm]] = {}
+_PRINCIPLE_FORMS_MAX = 512
 
+
+def build_principle_form(catalogue: Catalogue, questions: Iterable[Question]) -> type[FlaskForm]:
+    """Return the form for the applicable questions of one principle page.
+
+    Built once per catalogue and set of questions: building a form class
+    costs more than the rest of a page save.
+    """
+    questions = list(questions)
+    key = (catalogue.fingerprint, tuple(q.id for q in questions))
+    form_class = _PRINCIPLE_FORMS.get(key)
+    if form_class is None:
+        if len(_PRINCIPLE_FORMS) >= _PRINCIPLE_FORMS_MAX:
+            _PRINCIPLE_FORMS.clear()
+        form_class = _PRINCIPLE_FORMS[key] = _principle_form(catalogue, questions)
+    return form_class
+
+
+def _principle_form(catalogue: Catalogue, questions: list[Question]) -> type[FlaskForm]:
     class PrincipleForm(FlaskForm):
         pass
 

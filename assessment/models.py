@@ -43,6 +43,13 @@ class Status(enum.StrEnum):
         return self.replace("_", " ").capitalize()
 
 
+# Answers, comments, evidence, profile and narrative change only in these; in review
+# the content is what the reviewer is reading, and only "request changes" reopens it.
+CONTENT_EDITABLE = frozenset({Status.DRAFT, Status.CHANGES_REQUESTED})
+# Owners and due dates are planning, not content under review: they may change in review.
+PLANNING_EDITABLE = CONTENT_EDITABLE | {Status.IN_REVIEW}
+
+
 class Timestamp(sa.TypeDecorator):
     """A timezone-aware UTC datetime on every backend (SQLite drops the zone)."""
 
@@ -141,9 +148,9 @@ class Assessment(db.Model):
         sa.ForeignKey("user.id", ondelete="SET NULL")
     )
     approved_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # Bumped, with updated_at, by every change to the content or the status, always
+    # through a conditional UPDATE in `assessment.editing` (never by the ORM's flush).
     version_id: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version_id}
 
     organisation: Mapped[Organisation] = relationship(back_populates="assessments")
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
@@ -163,6 +170,15 @@ class Assessment(db.Model):
     @property
     def locked(self) -> bool:
         return self.status == Status.APPROVED
+
+    @property
+    def in_review(self) -> bool:
+        return self.status == Status.IN_REVIEW
+
+    @property
+    def content_editable(self) -> bool:
+        """Whether answers, profile, evidence and narrative may change in this status."""
+        return self.status in CONTENT_EDITABLE
 
     @property
     def status_label(self) -> str:
@@ -321,3 +337,55 @@ class LoginFailure(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(sa.String(300), index=True)
     at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)
+
+
+class JobState(enum.StrEnum):
+    QUEUED = "queued"
+    RENDERING = "rendering"
+    DONE = "done"
+    FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        return self.capitalize()
+
+
+class Job(db.Model):
+    """Long work (issuing a PDF) done outside any web request; pages show its state."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    assessment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("assessment.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    state: Mapped[str] = mapped_column(sa.String(20), default=JobState.QUEUED)
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str] = mapped_column(sa.Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    finished_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+    @property
+    def state_label(self) -> str:
+        return JobState(self.state).label
+
+
+class RenderedDocument(db.Model):
+    """A rendered PDF of an assessment, served again while the assessment's fingerprint holds.
+
+    One row per assessment and kind ("pdf", "public.pdf"); a render of changed
+    content replaces it. Stored in the database so every app host shares it.
+    """
+
+    __table_args__ = (sa.UniqueConstraint("assessment_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(sa.ForeignKey("assessment.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    body: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)

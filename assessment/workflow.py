@@ -1,20 +1,36 @@
 """The sign-off workflow: draft -> in review -> changes requested -> approved.
 
-Approval locks the assessment and issues its PDF once; later downloads serve
-those exact bytes. "Start the next cycle" opens a new draft for the same
+Approval locks the assessment (if it is still exactly what the reviewer read)
+in a short transaction, and queues a job that issues its PDF once
+(`assessment.jobs`); later downloads serve those exact bytes. Every status
+change is a conditional UPDATE through `assessment.editing.touch_assessment`. "Start the next cycle" opens a new draft for the same
 service with the answers carried forward.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 
-from assessment import audit
+import sqlalchemy as sa
+
+from assessment import audit, jobs
 from assessment.catalogue import Catalogue
+from assessment.editing import EditRefused, touch_assessment
 from assessment.extensions import db
-from assessment.models import Answer, Assessment, Evidence, IssuedReport, Status, User, utcnow
-from assessment.snapshot import score_for_report
+from assessment.models import (
+    Answer,
+    Assessment,
+    AuditEvent,
+    Evidence,
+    Job,
+    Status,
+    User,
+    utcnow,
+)
+from assessment.scoring import assessment_fingerprint
+from assessment.snapshot import answer_inputs
 
 
 class WorkflowError(Exception):
@@ -49,7 +65,12 @@ TRANSITIONS = {
 }
 
 
-def _move(assessment: Assessment, user: User, name: str, comment: str = "") -> None:
+class ContentChanged(WorkflowError):
+    """The assessment is not what the reviewer read; the message says what changed."""
+
+
+def _move(assessment: Assessment, user: User, name: str, comment: str = "", **values) -> None:
+    """Change the status, only if the status and version are still the ones just read."""
     transition = TRANSITIONS[name]
     current = Status(assessment.status)
     if current == Status.APPROVED:
@@ -58,6 +79,18 @@ def _move(assessment: Assessment, user: User, name: str, comment: str = "") -> N
         raise WorkflowError(
             f"'{transition.label}' is not possible while the assessment is {current.label.lower()}."
         )
+    try:
+        touch_assessment(
+            assessment,
+            [current],
+            expect_version=assessment.version_id,
+            status=transition.target.value,
+            **values,
+        )
+    except EditRefused as refused:
+        if refused.changed_meanwhile:
+            raise ContentChanged(refused.message) from None
+        raise WorkflowError(refused.message) from None
     audit.record(
         organisation_id=assessment.organisation_id,
         assessment_id=assessment.id,
@@ -67,55 +100,148 @@ def _move(assessment: Assessment, user: User, name: str, comment: str = "") -> N
         old={"status": current.value},
         new={"status": transition.target.value, **({"comment": comment} if comment else {})},
     )
-    assessment.status = transition.target
 
 
 def submit(assessment: Assessment, user: User) -> None:
     """Send a draft (or a returned one) to review."""
-    _move(assessment, user, "submit")
-    assessment.submitted_by = user
-    assessment.submitted_at = utcnow()
+    _move(assessment, user, "submit", submitted_by_id=user.id, submitted_at=utcnow())
 
 
 def request_changes(assessment: Assessment, user: User, comment: str) -> None:
     """Return an assessment in review to its respondents, saying what to change."""
     if not comment.strip():
         raise WorkflowError("Say what needs to change: the comment is what the respondents see.")
-    _move(assessment, user, "request_changes", comment.strip())
-    assessment.review_comment = comment.strip()
+    _move(assessment, user, "request_changes", comment.strip(), review_comment=comment.strip())
 
 
-def approve(assessment: Assessment, user: User, catalogue: Catalogue) -> IssuedReport:
-    """Approve and lock an assessment, and issue its PDF once.
+def approve(
+    assessment: Assessment,
+    user: User,
+    catalogue: Catalogue,
+    *,
+    seen_fingerprint: str,
+    seen_event_id: int | None = None,
+) -> Job:
+    """Approve and lock exactly what the reviewer read, and queue the issuing of its PDF.
 
-    The person who submitted it cannot approve it: sign-off takes a second pair of eyes.
+    `seen_fingerprint` is the review fingerprint of the page the reviewer
+    approved from; if the assessment differs now, nothing changes and the
+    refusal says what changed since `seen_event_id` (the newest audit event
+    on that page). The person who submitted it cannot approve it: sign-off
+    takes a second pair of eyes. The PDF is rendered by the returned job,
+    after this short transaction commits.
     """
     if assessment.submitted_by_id == user.id:
         raise WorkflowError(
             "You submitted this assessment, so someone else (a reviewer or admin) must approve it."
         )
-    _move(assessment, user, "approve")
-    assessment.approved_by = user
-    assessment.approved_at = utcnow()
-    assessment.review_comment = ""
-    db.session.flush()
-    return issue_report(assessment, catalogue)
-
-
-def issue_report(assessment: Assessment, catalogue: Catalogue) -> IssuedReport:
-    """Render the approved assessment's PDF once and store it with its sha256."""
-    from reports.pdf import render_pdf
-
-    scored = score_for_report(assessment, catalogue)
-    pdf = render_pdf(scored, catalogue, issued_at=assessment.approved_at)
-    issued = IssuedReport(
+    if Status(assessment.status) == Status.IN_REVIEW:
+        if not seen_fingerprint:
+            raise ContentChanged(
+                "The approval did not say which version you reviewed. Open the overview, "
+                "read the assessment and approve from there."
+            )
+        if seen_fingerprint != review_fingerprint(assessment, catalogue):
+            raise ContentChanged(_changed_since(assessment, seen_event_id))
+    try:
+        _move(
+            assessment,
+            user,
+            "approve",
+            approved_by_id=user.id,
+            approved_at=utcnow(),
+            review_comment="",
+        )
+    except ContentChanged:
+        # Changed between this request's reads and its write: say what, as above.
+        raise ContentChanged(_changed_since(assessment, seen_event_id)) from None
+    return jobs.create_job(
+        jobs.ISSUE_REPORT,
+        organisation_id=assessment.organisation_id,
         assessment_id=assessment.id,
-        fingerprint=scored.fingerprint,
-        sha256=hashlib.sha256(pdf).hexdigest(),
-        pdf=pdf,
+        user_id=user.id,
     )
-    db.session.add(issued)
-    return issued
+
+
+CHANGE_NAMES = {
+    "answer": "the answer to {target}",
+    "evidence": "the evidence for {target}",
+    "profile": "the service profile",
+    "narrative": "the public narrative",
+    "assignment": "the owner or due date of {target}",
+    "status": "the status",
+}
+
+
+def _changed_since(assessment: Assessment, seen_event_id: int | None) -> str:
+    """Say what changed since the reviewer's page, from the audit trail."""
+    lead = "The assessment changed since you opened it, so it was not approved."
+    if seen_event_id is None:
+        return f"{lead} Read it again and approve what is there now."
+    events = db.session.scalars(
+        sa.select(AuditEvent)
+        .where(AuditEvent.assessment_id == assessment.id, AuditEvent.id > seen_event_id)
+        .order_by(AuditEvent.id)
+    ).all()
+    changes: dict[str, set[str]] = {}
+    for event in events:
+        what = CHANGE_NAMES.get(event.action, "{target}").format(target=event.target)
+        who = event.user.name if event.user else "a former member"
+        changes.setdefault(what, set()).add(who)
+    if not changes:
+        return f"{lead} Read it again and approve what is there now."
+    listed = "; ".join(f"{what} (by {', '.join(sorted(who))})" for what, who in changes.items())
+    return f"{lead} Changed: {listed}. Read it again and approve what is there now."
+
+
+def review_fingerprint(assessment: Assessment, catalogue: Catalogue) -> str:
+    """Return the sha256 of everything an approval signs off, as stored now.
+
+    It covers what the issued PDF shows: answers, comments, evidence and the
+    profile (the assessment fingerprint printed on the report), the service
+    name, the public narrative, and the owners and due dates.
+    """
+    canonical = {
+        "content": assessment_fingerprint(
+            catalogue.fingerprint, dict(assessment.profile or {}), answer_inputs(assessment)
+        ),
+        "service": assessment.service_name,
+        "narrative": assessment.public_narrative or "",
+        "assignments": sorted(
+            [a.principle_id, a.owner_id, a.due_date.isoformat() if a.due_date else None]
+            for a in assessment.assignments
+        ),
+    }
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def latest_event_id(assessment: Assessment) -> int:
+    """Return the id of the assessment's newest audit event (0 when none)."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.max(AuditEvent.id)).where(AuditEvent.assessment_id == assessment.id)
+        )
+        or 0
+    )
+
+
+def record_narrative(assessment: Assessment, user: User, text: str) -> bool:
+    """Replace the public narrative, auditing the change; return whether it changed."""
+    old = assessment.public_narrative or ""
+    if text == old:
+        return False
+    touch_assessment(assessment, public_narrative=text)
+    audit.record(
+        organisation_id=assessment.organisation_id,
+        assessment_id=assessment.id,
+        user_id=user.id,
+        action="narrative",
+        target="public_narrative",
+        old=old,
+        new=text,
+    )
+    return True
 
 
 def open_draft(

@@ -65,3 +65,20 @@ def make_answer(assessment: Assessment, question_id: str, value, comment: str = 
     db.session.add(answer)
     db.session.flush()
     return answer
+
+
+def approval_data(client, assessment_id: int) -> dict[str, str]:
+    """Return the approve form's hidden fields as the overview shows them to this client.
+
+    An approval names what the reviewer read (its fingerprint), so a test
+    approves the way a person does: from the overview page.
+    """
+    import re
+
+    page = client.get(f"/assessments/{assessment_id}/").text
+    data = {}
+    for name in ("fingerprint", "seen_event"):
+        found = re.search(rf'<input[^>]* name="{name}" type="hidden" value="([^"]*)"', page)
+        if found:
+            data[name] = found.group(1)
+    return data

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from assessment.extensions import db
-from assessment.models import Assessment, Evidence, Membership, Role, Status, utcnow
+from assessment.models import Assessment, Evidence, Job, JobState, Membership, Role, Status, utcnow
 from tests.factories import PASSWORD, make_answer, make_assessment, make_user
 
 ROLES = ["admin", "respondent", "reviewer", "viewer"]
@@ -122,6 +122,13 @@ ROUTES = {
     ),
     "remove a member": ("POST", "/members/{membership}/remove", {}, None, "yes no no no"),
     "switch organisation": ("POST", "/members/switch/{organisation}", {}, None, "yes yes yes yes"),
+    "retry a failed job": (
+        "POST",
+        "/assessments/{id}/jobs/{job}/retry",
+        {},
+        Status.APPROVED,
+        "yes no yes no",
+    ),
 }
 # Routes that name something of the organisation: another organisation's member gets 404.
 SCOPED = {name for name, (_, path, *_rest) in ROUTES.items() if "{" in path}
@@ -169,8 +176,17 @@ def organisation(app):
             url="https://example.org/policy",
         )
         db.session.add(link)
+        job = Job(
+            organisation_id=org.id,
+            assessment_id=assessment.id,
+            kind="issue_report",
+            state=JobState.FAILED,
+            error="out of fonts",
+        )
+        db.session.add(job)
         db.session.commit()
         ids = {
+            "job": job.id,
             "assessment": assessment.id,
             "link_evidence": link.id,
             "membership": target.memberships[0].id,
@@ -235,6 +251,7 @@ def test_each_role_can_do_exactly_what_the_table_says(app, organisation, route, 
         file_evidence=organisation["file_evidence"],
         link_evidence=organisation["link_evidence"],
         organisation=organisation["organisation"],
+        job=organisation["job"],
     )
     response = client.open(url, method=method, data=_form_data(data))
 

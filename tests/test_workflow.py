@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from assessment.extensions import db
 from assessment.models import Answer, Assessment, AuditEvent, Evidence, IssuedReport, Role
-from tests.factories import PASSWORD, make_answer, make_assessment, make_user
+from tests.factories import PASSWORD, approval_data, make_answer, make_assessment, make_user
 
 
 @pytest.fixture
@@ -64,7 +64,8 @@ def test_the_full_path_from_draft_to_approved(app, team):
     assert "Add the IWF list" in respondent.get(f"/assessments/{aid}/").text
 
     respondent.post(f"/assessments/{aid}/submit")
-    assert reviewer.post(f"/assessments/{aid}/approve").status_code == 302
+    approval = approval_data(reviewer, aid)
+    assert reviewer.post(f"/assessments/{aid}/approve", data=approval).status_code == 302
     assert status_of(app, aid) == "approved"
     with app.app_context():
         statuses = [
@@ -103,7 +104,7 @@ def test_the_submitter_cannot_approve_their_own_submission(app, team):
     aid = team["assessment_id"]
     admin = client_for(app, team["admin"])
     admin.post(f"/assessments/{aid}/submit")
-    response = admin.post(f"/assessments/{aid}/approve")
+    response = admin.post(f"/assessments/{aid}/approve", data=approval_data(admin, aid))
     assert response.status_code == 409
     assert "someone else" in response.text
     assert "Location" not in response.headers
@@ -114,7 +115,9 @@ def test_the_submitter_cannot_approve_their_own_submission(app, team):
 def approved(app, team):
     aid = team["assessment_id"]
     client_for(app, team["respondent"]).post(f"/assessments/{aid}/submit")
-    assert client_for(app, team["reviewer"]).post(f"/assessments/{aid}/approve").status_code == 302
+    reviewer = client_for(app, team["reviewer"])
+    approval = approval_data(reviewer, aid)
+    assert reviewer.post(f"/assessments/{aid}/approve", data=approval).status_code == 302
     return team
 
 

@@ -7,6 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.orm import contains_eager
 
 from assessment.access import (
     Permission,
@@ -15,13 +16,20 @@ from assessment.access import (
     current_organisation_id,
     get_assessment_or_404,
     may_answer,
-    refuse_if_locked,
+    refuse_unless_editable,
     require,
 )
-from assessment.answers import AnswerChange, StaleSave, record_answers, record_profile
+from assessment.answers import (
+    AnswerChange,
+    StaleSave,
+    conflicts_with,
+    record_answers,
+    record_profile,
+)
 from assessment.applicability import question_applies
 from assessment.extensions import current_catalogue, db
 from assessment.forms import (
+    ApproveForm,
     ConfirmForm,
     NarrativeForm,
     RequestChangesForm,
@@ -32,10 +40,12 @@ from assessment.forms import (
     profile_form_data,
     profile_from_form,
 )
+from assessment.jobs import latest_job, latest_jobs
+from assessment.listing import assessments_page, score_listed
 from assessment.logs import security_event
 from assessment.models import Assessment, Assignment, Status
 from assessment.snapshot import score_stored
-from assessment.workflow import open_draft
+from assessment.workflow import latest_event_id, open_draft, review_fingerprint
 
 bp = Blueprint("assessments", __name__, url_prefix="/assessments")
 
@@ -49,10 +59,9 @@ def _members_only():
 
 @bp.get("/")
 def index():
-    """List the organisation's assessments with their overall score."""
+    """List the organisation's assessments, a page at a time, with their overall score."""
     catalogue = current_catalogue()
-    assessments = db.session.scalars(assessments_query().order_by(Assessment.id.desc())).all()
-    scored = {a.id: score_stored(a, catalogue, with_trend=False) for a in assessments}
+    page = assessments_page(assessments_query(), request.args.get("page", "1"))
     mine = db.session.scalars(
         sa.select(Assignment)
         .join(Assessment)
@@ -61,12 +70,15 @@ def index():
             Assessment.status != Status.APPROVED,
             Assignment.owner_id == current_user.id,
         )
+        .options(contains_eager(Assignment.assessment))
         .order_by(Assignment.due_date.is_(None), Assignment.due_date, Assignment.id)
     ).all()
     return render_template(
         "assessments/index.html",
-        assessments=assessments,
-        scored=scored,
+        page=page,
+        assessments=page.assessments,
+        scored=score_listed(page.assessments, catalogue),
+        jobs=latest_jobs([a.id for a in page.assessments if a.locked]),
         mine=mine,
         catalogue=catalogue,
         today=date.today(),
@@ -102,11 +114,21 @@ def new():
 def overview(assessment_id: int):
     """Show each principle's completion and score, and the downloads."""
     assessment = get_assessment_or_404(assessment_id)
-    scored = score_stored(assessment, current_catalogue())
+    catalogue = current_catalogue()
+    scored = score_stored(assessment, catalogue)
+    approve_form = None
+    if assessment.in_review and can(Permission.REVIEW):
+        # The approval names exactly what this page shows; it is refused if that changes.
+        approve_form = ApproveForm(
+            fingerprint=review_fingerprint(assessment, catalogue),
+            seen_event=str(latest_event_id(assessment)),
+        )
     return render_template(
         "assessments/overview.html",
         assessment=assessment,
         scored=scored,
+        approve_form=approve_form,
+        job=latest_job(assessment.id) if assessment.locked else None,
         confirm=ConfirmForm(),
         changes_form=RequestChangesForm(),
         narrative_form=NarrativeForm(narrative=assessment.public_narrative),
@@ -124,13 +146,13 @@ def profile(assessment_id: int):
     form_class = build_profile_form(catalogue, with_service_name=False)
     if request.method == "POST":
         require(Permission.ANSWER)
-        refuse_if_locked(assessment)
+        refuse_unless_editable(assessment)
         form = form_class()
         if form.validate_on_submit():
             if record_profile(assessment, current_user, profile_from_form(catalogue, form)):
                 db.session.commit()
                 flash("Service profile saved; the questions in scope are updated.", "success")
-            return redirect(url_for("assessments.overview", assessment_id=assessment.id))
+            return redirect(url_for("assessments.overview", assessment_id=assessment_id))
         status = 422
     else:
         form = form_class(data=profile_form_data(catalogue, assessment.profile or {}))
@@ -149,7 +171,7 @@ def profile(assessment_id: int):
 @bp.route("/<int:assessment_id>/principles/<principle_id>", methods=["GET", "POST"])
 def principle(assessment_id: int, principle_id: str):
     """Answer one principle's questions; a page that fails validation saves nothing."""
-    assessment = get_assessment_or_404(assessment_id)
+    assessment = get_assessment_or_404(assessment_id, with_answers=True)
     catalogue = current_catalogue()
     the_principle = catalogue.principles.get(principle_id)
     if the_principle is None:
@@ -163,7 +185,7 @@ def principle(assessment_id: int, principle_id: str):
 
     if request.method == "POST":
         require(Permission.ANSWER)
-        refuse_if_locked(assessment)
+        refuse_unless_editable(assessment)
         form = form_class()
         if form.validate_on_submit():
             changes = []
@@ -181,7 +203,8 @@ def principle(assessment_id: int, principle_id: str):
                 count = record_answers(assessment, current_user, changes)
             except StaleSave as stale:
                 db.session.rollback()
-                conflicts = stale.conflicts
+                assessment = get_assessment_or_404(assessment_id)
+                conflicts = conflicts_with(assessment, stale.question_ids)
                 status = 409
                 security_event("conflict", reason="stale_save", assessment=assessment.id)
                 flash(
@@ -189,7 +212,7 @@ def principle(assessment_id: int, principle_id: str):
                     "Nothing was saved: compare with their answers below, then save again.",
                     "error",
                 )
-                stored = get_assessment_or_404(assessment_id).answers_by_question()
+                stored = assessment.answers_by_question()
                 for question in applicable:
                     current = stored.get(question.id)
                     form[field_name(question.id)].base_version.data = str(
@@ -206,11 +229,11 @@ def principle(assessment_id: int, principle_id: str):
                         target = ids[position + 1]
                     else:
                         return redirect(
-                            url_for("assessments.overview", assessment_id=assessment.id)
+                            url_for("assessments.overview", assessment_id=assessment_id)
                         )
                 return redirect(
                     url_for(
-                        "assessments.principle", assessment_id=assessment.id, principle_id=target
+                        "assessments.principle", assessment_id=assessment_id, principle_id=target
                     )
                 )
         else:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.orm import joinedload
 
 from assessment import audit, throttle
+from assessment.access import forget_membership
 from assessment.accounts import find_user, new_user
 from assessment.extensions import db, login_manager
 from assessment.forms import ConfirmForm, LoginForm, RegisterForm
@@ -31,8 +33,13 @@ _DUMMY.set_password("not a real password")
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """Return the session's user, unless the session was ended by a logout since."""
+    # With the memberships in the same query: every page checks one (access.current_membership).
     user_key = parse_id(user_id)
-    user = db.session.get(User, user_key) if user_key is not None else None
+    user = (
+        db.session.get(User, user_key, options=[joinedload(User.memberships)])
+        if user_key is not None
+        else None
+    )
     if user is None or session.get("session_version") != user.session_version:
         return None
     return user
@@ -41,6 +48,7 @@ def load_user(user_id: str) -> User | None:
 def start_session(user: User) -> None:
     """Log the user in on a fresh session that a later logout can end everywhere."""
     session.clear()
+    forget_membership()
     login_user(user)
     session["session_version"] = user.session_version
 

@@ -5,7 +5,9 @@ from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from assessment.editing import EditRefused
 from assessment.evidence import too_large_message
+from assessment.extensions import db
 from assessment.logs import current_request_id, security_event
 
 MESSAGES = {
@@ -57,9 +59,17 @@ def register(app: Flask) -> None:
             "errors/error.html", code=400, title="Form expired", message=message
         ), 400
 
+    def edit_refused(error: EditRefused):
+        # Whatever the request had written so far goes: the change is refused whole.
+        db.session.rollback()
+        return render_template(
+            "errors/error.html", code=409, title="Nothing was changed", message=error.message
+        ), 409
+
     for code in MESSAGES:
         app.register_error_handler(code, handler)
     app.register_error_handler(CSRFError, csrf_handler)
+    app.register_error_handler(EditRefused, edit_refused)
 
 
 def _too_large_message(error) -> str:

@@ -31,10 +31,11 @@ from assessment.access import (
     get_assessment_or_404,
     get_changeable_assessment_or_404,
     not_found,
-    refuse_if_locked,
+    refuse_unless_editable,
     require,
 )
 from assessment.catalogue import Question
+from assessment.editing import touch_assessment
 from assessment.evidence import (
     ACCEPT,
     TITLE_MAX,
@@ -49,7 +50,7 @@ from assessment.evidence import (
 from assessment.extensions import current_catalogue, db
 from assessment.forms import ConfirmForm
 from assessment.logs import security_event
-from assessment.models import Assessment, Evidence
+from assessment.models import CONTENT_EDITABLE, Assessment, Evidence
 from assessment.storage import FileSystemStorage, evidence_storage, read_document
 
 bp = Blueprint("evidence", __name__, url_prefix="/assessments")
@@ -94,7 +95,7 @@ def evidence_editable(assessment: Assessment) -> bool:
     """Return whether the signed-in user may add or delete evidence here."""
     if "evidence_may_answer" not in g:
         g.evidence_may_answer = can(Permission.ANSWER)
-    return g.evidence_may_answer and not assessment.locked
+    return g.evidence_may_answer and assessment.content_editable
 
 
 def pop_evidence_error(question_id: str) -> str | None:
@@ -126,6 +127,7 @@ def add_link(assessment_id: int, question_id: str):
         url=url,
         uploaded_by_id=current_user.id,
     )
+    touch_assessment(assessment)
     db.session.add(item)
     _audit(assessment, question.id, new=_described(item))
     db.session.commit()
@@ -157,6 +159,7 @@ def upload(assessment_id: int, question_id: str):
         security_event("upload_refused", reason=refusal.message[:80], filename=sent.filename or "")
         return _refused(assessment, question, refusal.message)
     try:
+        touch_assessment(assessment)
         item = Evidence(
             organisation_id=assessment.organisation_id,
             assessment_id=assessment.id,
@@ -214,11 +217,12 @@ def delete(assessment_id: int, evidence_id: int):
     """Remove one piece of evidence, and its stored bytes."""
     assessment = get_assessment_or_404(assessment_id)
     require(Permission.ANSWER)
-    refuse_if_locked(assessment)
+    refuse_unless_editable(assessment)
     item = _evidence_or_404(assessment, evidence_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     question_id, storage_key, name = item.question_id, item.storage_key, _name(item)
+    touch_assessment(assessment)
     _audit(assessment, question_id, old=_described(item))
     db.session.delete(item)
     db.session.commit()
@@ -234,7 +238,10 @@ def _changeable(assessment_id: int, question_id: str) -> tuple[Assessment, Quest
     question = current_catalogue().questions.get(question_id)
     if question is None:
         abort(404)
-    return get_changeable_assessment_or_404(assessment_id, Permission.ANSWER), question
+    assessment = get_changeable_assessment_or_404(
+        assessment_id, Permission.ANSWER, allowed=CONTENT_EDITABLE
+    )
+    return assessment, question
 
 
 def _evidence_or_404(assessment: Assessment, evidence_id: int) -> Evidence:

@@ -6,7 +6,14 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 
-from assessment.access import Permission, can, current_organisation_id, not_found, require
+from assessment.access import (
+    Permission,
+    can,
+    current_organisation_id,
+    forget_membership,
+    not_found,
+    require,
+)
 from assessment.accounts import find_user, new_user
 from assessment.extensions import db
 from assessment.forms import AcceptInviteForm, ConfirmForm, InviteForm, RoleForm
@@ -120,6 +127,7 @@ def set_role(membership_id: int):
         flash(str(exc), "error")
         return redirect(url_for("members.index")), 303
     db.session.commit()
+    forget_membership()
     flash(f"{membership.user.name} is now {membership.role}.", "success")
     return redirect(url_for("members.index"))
 
@@ -139,6 +147,7 @@ def remove(membership_id: int):
         flash(str(exc), "error")
         return redirect(url_for("members.index")), 303
     db.session.commit()
+    forget_membership()
     flash(f"{name} is no longer a member.", "success")
     return redirect(url_for("members.index"))
 
@@ -199,5 +208,6 @@ def switch(organisation_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(404)
     session["organisation_id"] = organisation_id
+    forget_membership()
     flash(f"You are now working in {membership.organisation.name}.", "success")
     return redirect(url_for("assessments.index"))

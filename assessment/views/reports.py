@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, render_template, url_for
 from flask_login import login_required
 from markupsafe import Markup
 
 from assessment.access import Permission, get_assessment_or_404, require
+from assessment.documents import IssuedCopyPending, document
 from assessment.extensions import current_catalogue
-from assessment.snapshot import issued_report, score_for_report
-from reports import render
+from assessment.models import Job, JobState
 from reports.charts import assessment_charts
 
 bp = Blueprint("reports", __name__, url_prefix="/assessments")
@@ -50,13 +50,11 @@ def download(assessment_id: int, fmt: str):
     """Send the report of one assessment in the format asked for."""
     require(Permission.VIEW)
     assessment = get_assessment_or_404(assessment_id)
-    catalogue = current_catalogue()
-    issued = issued_report(assessment) if fmt == "pdf" else None
-    if issued is not None:
-        body = issued.pdf
-    else:
-        body = render(fmt, score_for_report(assessment, catalogue), catalogue)
     name = download_name(assessment.service_name, assessment.id, fmt)
+    try:
+        body = document(assessment, fmt, current_catalogue())
+    except IssuedCopyPending as pending:
+        return _issued_copy_pending(assessment_id, pending.job)
     return Response(
         body,
         mimetype=MEDIA_TYPES[fmt],
@@ -66,3 +64,24 @@ def download(assessment_id: int, fmt: str):
             "Cache-Control": "private, no-store",
         },
     )
+
+
+def _issued_copy_pending(assessment_id: int, job: Job | None):
+    """Say that the issued PDF is not stored yet, and how its job is going."""
+    back = url_for("assessments.overview", assessment_id=assessment_id)
+    if job is not None and job.state == JobState.FAILED:
+        message = (
+            "Rendering the issued PDF failed, so there is no issued copy yet. "
+            "A reviewer can retry it from the overview."
+        )
+        page = render_template(
+            "errors/error.html", code=409, title="Issued PDF", message=message, back=back
+        )
+        return page, 409
+    state = JobState(job.state).label.lower() if job is not None else "queued"
+    message = (
+        f"The issued PDF is being prepared ({state}). This page reloads by itself; "
+        "the download starts once it is stored."
+    )
+    page = render_template("reports/pending.html", message=message, back=back)
+    return page, 202, {"Refresh": "5", "Retry-After": "5", "Cache-Control": "no-store"}

@@ -6,16 +6,18 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from assessment import audit
+from assessment import audit, jobs
 from assessment.access import (
     Permission,
     get_assessment_or_404,
     get_changeable_assessment_or_404,
-    refuse_if_locked,
+    refuse_unless_editable,
     require,
 )
+from assessment.editing import touch_assessment
 from assessment.extensions import current_catalogue, db
 from assessment.forms import (
+    ApproveForm,
     ConfirmForm,
     NarrativeForm,
     RequestChangesForm,
@@ -24,10 +26,21 @@ from assessment.forms import (
 )
 from assessment.inputs import parse_id
 from assessment.logs import security_event
-from assessment.models import Assessment, Assignment, AuditEvent, Membership, User
+from assessment.models import (
+    CONTENT_EDITABLE,
+    PLANNING_EDITABLE,
+    Assessment,
+    Assignment,
+    AuditEvent,
+    Job,
+    JobState,
+    Membership,
+    User,
+)
 from assessment.workflow import (
     WorkflowError,
     approve,
+    record_narrative,
     request_changes,
     start_next_cycle,
     submit,
@@ -104,18 +117,54 @@ def request_changes_view(assessment_id: int):
 
 @bp.post("/<int:assessment_id>/approve")
 def approve_view(assessment_id: int):
-    """Approve and lock the assessment, issuing its PDF."""
-    assessment, refusal = _act(
-        assessment_id,
-        Permission.REVIEW,
-        lambda a: approve(a, current_user, current_catalogue()) and None,
-    )
-    if refusal is not None:
-        return refusal
-    flash(
-        "Approved and locked. The issued PDF is stored and will be served as it is now.", "success"
-    )
-    return _back(assessment)
+    """Approve and lock what the reviewer read; its PDF is issued by a job after the commit."""
+    assessment = get_changeable_assessment_or_404(assessment_id, Permission.REVIEW)
+    form = ApproveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        job = approve(
+            assessment,
+            current_user,
+            current_catalogue(),
+            seen_fingerprint=(form.fingerprint.data or "").strip(),
+            seen_event_id=form.seen_event_id(),
+        )
+    except WorkflowError as exc:
+        db.session.rollback()
+        return _refused(assessment, str(exc), 409)
+    job_id = job.id
+    db.session.commit()
+    flash(f"Approved and locked. {ISSUING[jobs.dispatch(job_id)]}", "success")
+    return redirect(url_for("assessments.overview", assessment_id=assessment_id))
+
+
+ISSUING = {
+    JobState.DONE: "The issued PDF is stored; downloads serve exactly these bytes.",
+    JobState.QUEUED: "The issued PDF is queued for rendering; this page shows when it is stored.",
+    JobState.RENDERING: "The issued PDF is being rendered; this page shows when it is stored.",
+    JobState.FAILED: "Rendering the issued PDF failed; retry it below. The approval stands.",
+}
+
+
+@bp.post("/<int:assessment_id>/jobs/<int:job_id>/retry")
+def retry_job(assessment_id: int, job_id: int):
+    """Run a failed (or stalled) job of this assessment again."""
+    assessment = get_changeable_assessment_or_404(assessment_id, Permission.REVIEW, locked_ok=True)
+    job = db.session.scalars(
+        sa.select(Job).where(Job.id == job_id, Job.assessment_id == assessment.id)
+    ).first()
+    if job is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if not jobs.retry_job(job):
+        return _refused(
+            assessment, "This job is not failed or stalled, so it was not retried.", 409
+        )
+    db.session.commit()
+    flash(f"Started again. {ISSUING[jobs.dispatch(job_id)]}", "success")
+    return redirect(url_for("assessments.overview", assessment_id=assessment_id))
 
 
 @bp.post("/<int:assessment_id>/next-cycle")
@@ -140,23 +189,15 @@ def next_cycle(assessment_id: int):
 @bp.post("/<int:assessment_id>/narrative")
 def narrative(assessment_id: int):
     """Save the narrative the organisation chooses to publish in the public summary."""
-    assessment = get_changeable_assessment_or_404(assessment_id, Permission.ANSWER)
+    assessment = get_changeable_assessment_or_404(
+        assessment_id, Permission.ANSWER, allowed=CONTENT_EDITABLE
+    )
     form = NarrativeForm()
     if not form.validate_on_submit():
         reason = "; ".join(form.narrative.errors or ["the form was damaged"])
         return _refused(assessment, f"The narrative was not saved: {reason}", 422)
     text = (form.narrative.data or "").strip()
-    if text != (assessment.public_narrative or ""):
-        audit.record(
-            organisation_id=assessment.organisation_id,
-            assessment_id=assessment.id,
-            user_id=current_user.id,
-            action="narrative",
-            target="public_narrative",
-            old=assessment.public_narrative or "",
-            new=text,
-        )
-        assessment.public_narrative = text
+    if record_narrative(assessment, current_user, text):
         db.session.commit()
         flash("Narrative saved; it appears in the public summary.", "success")
     return _back(assessment)
@@ -185,7 +226,7 @@ def assignments(assessment_id: int):
     stored = {a.principle_id: a for a in assessment.assignments}
     if request.method == "POST":
         require(Permission.ASSIGN)
-        refuse_if_locked(assessment)
+        refuse_unless_editable(assessment, PLANNING_EDITABLE)
         form = form_class()
         if form.validate_on_submit():
             member_ids = {u.id for u in members}
@@ -218,6 +259,8 @@ def assignments(assessment_id: int):
                     },
                 )
                 changed += 1
+            if changed:
+                touch_assessment(assessment, PLANNING_EDITABLE)
             db.session.commit()
             flash(f"Saved: {changed} assignment{'s' if changed != 1 else ''} changed.", "success")
             return redirect(url_for("review.assignments", assessment_id=assessment.id))
@@ -285,3 +328,9 @@ def question_history(assessment_id: int, question_id: str):
     if question is None:
         abort(404)
     return _history_page(assessment, question)
+
+
+@bp.app_template_global("job_stalled")
+def job_stalled(job: Job) -> bool:
+    """Return whether a job has waited so long that it may be retried."""
+    return jobs.is_stalled(job)

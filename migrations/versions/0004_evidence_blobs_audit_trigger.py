@@ -1,7 +1,7 @@
 """evidence stored in the database; append-only audit trigger
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-27
 
 Evidence bytes can live in the database (FLASK_EVIDENCE_STORAGE=database).
@@ -17,7 +17,7 @@ from assessment.audit_trigger import create_append_only_trigger, drop_append_onl
 
 # revision identifiers, used by Alembic.
 revision = '0004'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
