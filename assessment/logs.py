@@ -15,6 +15,7 @@ import secrets
 import sys
 import time
 
+import sqlalchemy as sa
 from flask import Flask, Response, g, has_request_context, request
 
 LOGGER_NAME = "assessment"
@@ -138,8 +139,10 @@ def _loggable_path() -> str:
 
 def _user_id() -> str:
     """Return the signed-in user's id for the log line, without loading anything new."""
-    from flask_login import current_user
-
-    if "_login_user" not in g:  # never loaded: do not query just to log
+    user = g.get("_login_user")
+    if user is None or not user.is_authenticated:  # never loaded: do not query just to log
         return "-"
-    return str(current_user.id) if current_user.is_authenticated else "-"
+    # The identity key, not `user.id`: after the view's commit the user is expired,
+    # and reading an attribute would load it (and its memberships) again.
+    identity = sa.inspect(user).identity
+    return str(identity[0]) if identity else "-"

@@ -157,6 +157,7 @@ def test_a_damaged_pdf_with_streams_is_refused_as_unchecked():
     assert "could not be read to check that it holds no images" in refused.value.message
 
 
+@pytest.mark.real_pdf
 def test_a_real_weasyprint_pdf_passes_without_an_image_and_fails_with_one():
     import base64
 

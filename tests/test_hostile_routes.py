@@ -116,6 +116,7 @@ def _request(route: str, organisation, draw) -> tuple[str, str, dict]:  # noqa: 
         "file_evidence": organisation["file_evidence"],
         "link_evidence": organisation["link_evidence"],
         "organisation": organisation["organisation"],
+        "job": organisation["job"],
     }
     # A real id renders the whole PDF (seconds each); the PDF routes get made-up ids only.
     use_real = not path.endswith(".pdf")
