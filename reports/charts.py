@@ -263,7 +263,7 @@ def radar_layout(items: Sequence[Item], *, radius: float = 110) -> RadarLayout |
     x1 = max(b.box.x1 for b in labels + [_label("axis", [""], radius, radius, "start", 1)])
     y1 = max(lab.box.y1 for lab in labels)
     if missing:
-        note = "Not applicable, so not drawn: " + "; ".join(missing) + "."
+        note = "n/a (not applicable, left out of the shape): " + "; ".join(missing) + "."
         lines = wrap(note, max(x1 - x0, 240), 8)
         labels.append(_label("note", lines, x0, max(y1, radius) + 10, "start", 8))
     pad = 4

@@ -172,9 +172,21 @@ STATUS_WORDS = {
 }
 
 
+STATUS_PHRASES = {
+    "draft": "still a draft",
+    "in_review": "in review",
+    "changes_requested": "back with its respondents (changes requested)",
+}
+
+
 def status_word(status: str) -> str:
     """Return a status as a reader says it."""
     return STATUS_WORDS.get(status, status.replace("_", " ").capitalize())
+
+
+def status_phrase(status: str) -> str:
+    """Return "this assessment is ..." wording for a status that is not approved."""
+    return STATUS_PHRASES.get(status, status_word(status).lower())
 
 
 def is_signed_off(scored: ScoredAssessment) -> bool:

@@ -168,6 +168,7 @@ def _shared_context(scored: ScoredAssessment) -> dict[str, Any]:
     return {
         "signed_off": content.is_signed_off(scored),
         "status_word": content.status_word,
+        "status_phrase": content.status_phrase,
         "question_titles": {q.id: q.text for q in scored.questions},
     }
 
@@ -281,7 +282,7 @@ def render_public_summary(
 # The board page is one A4 page whatever the data: free text is cut to these
 # many lines (the full text is in the report), and the lists have fixed lengths.
 BOARD_ACTIONS = 5
-BOARD_TEXT_WIDTH_PT = {"title": 480, "action": 300, "question": 300}
+BOARD_TEXT_WIDTH_PT = 470  # a little under the page's 487 pt list width, so a cut line fits
 
 
 def clamp(text: str, width_pt: float, size_pt: float, lines: int, *, bold: bool = False) -> str:
@@ -318,8 +319,8 @@ def board_html(
     actions = [
         {
             "rank": rank,
-            "action": clamp(gap.recommendation or gap.question_text, 330, 8.5, 2, bold=True),
-            "where": clamp(f"{gap.question_id} \u00b7 {titles[gap.principle_id]}", 330, 7.5, 1),
+            "action": clamp(gap.recommendation or gap.question_text, BOARD_TEXT_WIDTH_PT, 8.5, 2, bold=True),
+            "where": clamp(f"{gap.question_id} \u00b7 {titles[gap.principle_id]}", 300, 7.5, 1),
             "owner": clamp(gap.owner, 120, 7.5, 1) if gap.owner else "",
             "due_date": gap.due_date,
             "answer": gap.answered,
@@ -328,8 +329,8 @@ def board_html(
     ]
     context: dict[str, Any] = {
         "title": f"{info.organisation}: {info.service} - board summary",
-        "organisation": clamp(info.organisation, 480, 13, 1, bold=True),
-        "service": clamp(info.service, 480, 10, 2),
+        "organisation": clamp(info.organisation, BOARD_TEXT_WIDTH_PT, 13, 1, bold=True),
+        "service": clamp(info.service, BOARD_TEXT_WIDTH_PT, 10, 2),
         "info": info,
         "approved_by": clamp(info.approved_by, 200, 9, 1),
         "approved_by_role": clamp(info.approved_by_role, 200, 9, 1),

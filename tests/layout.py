@@ -1,0 +1,89 @@
+"""Check laid-out report pages: no text box may extend beyond its page's content area.
+
+WeasyPrint's `Document.pages[i]._page_box` is the root of the page's box tree;
+the header and footer live in margin boxes, outside the content area by design,
+so they are left out. Everything else that holds text (line boxes and the text
+boxes inside them) must lie within the content area, or a reader loses text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from weasyprint.formatting_structure import boxes
+
+TOLERANCE = 0.5  # CSS px: rounding in the layout, far below anything a reader sees
+
+
+@dataclass(frozen=True)
+class Overflow:
+    page: int  # 1-based
+    text: str
+    box: tuple[float, float, float, float]  # left, top, right, bottom
+    area: tuple[float, float, float, float]
+
+    def __str__(self) -> str:
+        return f"page {self.page}: {self.text[:60]!r} at {self.box} outside {self.area}"
+
+
+def content_area(page_box: boxes.PageBox) -> tuple[float, float, float, float]:
+    """Return the page's content area as (left, top, right, bottom) in CSS px."""
+    left, top = page_box.content_box_x(), page_box.content_box_y()
+    return left, top, left + page_box.width, top + page_box.height
+
+
+def _text_of(box: boxes.Box) -> str:
+    if isinstance(box, boxes.TextBox):
+        return box.text
+    return "".join(_text_of(child) for child in getattr(box, "children", ()))
+
+
+def _walk(box: boxes.Box):
+    yield box
+    for child in getattr(box, "children", ()):
+        if isinstance(child, boxes.MarginBox):
+            continue
+        yield from _walk(child)
+
+
+def text_boxes(page_box: boxes.PageBox):
+    """Yield every line box and text box on a page, margin boxes left out."""
+    for box in _walk(page_box):
+        if isinstance(box, boxes.TextBox | boxes.LineBox):
+            yield box
+
+
+def overflows(document) -> list[Overflow]:
+    """Return every text or line box that extends beyond its page's content area."""
+    found = []
+    for number, page in enumerate(document.pages, start=1):
+        page_box = page._page_box
+        area = content_area(page_box)
+        for box in text_boxes(page_box):
+            text = _text_of(box).strip()
+            if not text:
+                continue
+            left, top = box.position_x, box.position_y
+            right, bottom = left + box.margin_width(), top + box.margin_height()
+            if isinstance(box, boxes.LineBox):
+                # A line box spans its container; what matters is where its text ends.
+                right = max(
+                    (c.position_x + c.margin_width() for c in box.children if _text_of(c).strip()),
+                    default=left,
+                )
+            if (
+                left < area[0] - TOLERANCE
+                or top < area[1] - TOLERANCE
+                or right > area[2] + TOLERANCE
+                or bottom > area[3] + TOLERANCE
+            ):
+                found.append(Overflow(number, text, (left, top, right, bottom), area))
+    return found
+
+
+def page_text_lines(document, number: int) -> int:
+    """Return how many lines of text a page's content area holds (1-based page number)."""
+    page_box = document.pages[number - 1]._page_box
+    return sum(
+        1 for box in text_boxes(page_box) if isinstance(box, boxes.LineBox) and _text_of(box).strip()
+    )
