@@ -319,7 +319,9 @@ def board_html(
     actions = [
         {
             "rank": rank,
-            "action": clamp(gap.recommendation or gap.question_text, BOARD_TEXT_WIDTH_PT, 8.5, 2, bold=True),
+            "action": clamp(
+                gap.recommendation or gap.question_text, BOARD_TEXT_WIDTH_PT, 8.5, 2, bold=True
+            ),
             "where": clamp(f"{gap.question_id} \u00b7 {titles[gap.principle_id]}", 300, 7.5, 1),
             "owner": clamp(gap.owner, 120, 7.5, 1) if gap.owner else "",
             "due_date": gap.due_date,

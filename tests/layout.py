@@ -38,12 +38,15 @@ def _text_of(box: boxes.Box) -> str:
     return "".join(_text_of(child) for child in getattr(box, "children", ()))
 
 
-def _walk(box: boxes.Box):
+def _walk(box: boxes.Box, *, skip_positioned: bool = False):
     yield box
     for child in getattr(box, "children", ()):
         if isinstance(child, boxes.MarginBox):
             continue
-        yield from _walk(child)
+        # A fixed box (the DRAFT watermark) repeats on every page: it is no page's content.
+        if skip_positioned and child.style["position"] in ("fixed", "absolute"):
+            continue
+        yield from _walk(child, skip_positioned=skip_positioned)
 
 
 def text_boxes(page_box: boxes.PageBox):
@@ -81,9 +84,13 @@ def overflows(document) -> list[Overflow]:
     return found
 
 
-def page_text_lines(document, number: int) -> int:
-    """Return how many lines of text a page's content area holds (1-based page number)."""
+def page_fill(document, number: int) -> float:
+    """Return how far down its content area a page's text and charts reach, from 0 to 1."""
     page_box = document.pages[number - 1]._page_box
-    return sum(
-        1 for box in text_boxes(page_box) if isinstance(box, boxes.LineBox) and _text_of(box).strip()
-    )
+    left, top, right, bottom = content_area(page_box)
+    lowest = top
+    for box in _walk(page_box, skip_positioned=True):
+        holds_text = isinstance(box, boxes.LineBox) and _text_of(box).strip()
+        if holds_text or isinstance(box, boxes.ReplacedBox):
+            lowest = max(lowest, box.position_y + box.margin_height())
+    return (lowest - top) / (bottom - top)

@@ -126,14 +126,18 @@ RADAR_CASES = {
     "all_100": _items((t, 100.0) for t in THEMES),
     "all_0": _items((t, 0.0) for t in THEMES),
     "one_in_scope": _items((t, 75.0 if i == 0 else None) for i, t in enumerate(THEMES)),
-    "three_in_scope": _items((t, [100.0, 0.0, 50.0][i] if i < 3 else None) for i, t in enumerate(THEMES)),
+    "three_in_scope": _items(
+        (t, [100.0, 0.0, 50.0][i] if i < 3 else None) for i, t in enumerate(THEMES)
+    ),
     "alternating": _items((t, 100.0 if i % 2 else 0.0) for i, t in enumerate(THEMES)),
     "long_titles": _items(
         (f"T{i} A specialised approach for children and everything that goes with it", 40.0 + i)
         for i in range(1, 8)
     ),
     "three_axes": _items(zip(THEMES[:3], [5.0, 95.0, 50.0], strict=True)),
-    "eight_axes": _items((f"{t} long", 12.5 * i) for i, t in enumerate(THEMES + ["T8 Extra theme"])),
+    "eight_axes": _items(
+        (f"{t} long", 12.5 * i) for i, t in enumerate(THEMES + ["T8 Extra theme"])
+    ),
 }
 
 
