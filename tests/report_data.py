@@ -175,6 +175,7 @@ def demo_scored(status: str = "draft", *, with_previous: bool = False) -> Scored
 
     Its audit trail records each answer as saved by one of two contributors.
     """
+    from assessment.applicability import question_applies
     from assessment.demo import (
         ANSWERED_SHARE,
         DEMO_NARRATIVE,
@@ -183,7 +184,6 @@ def demo_scored(status: str = "draft", *, with_previous: bool = False) -> Scored
         DEMO_SERVICE,
         _demo_answer,
     )
-    from assessment.applicability import question_applies
 
     catalogue = load_catalogue()
     answers: dict[str, AnswerInput] = {}

@@ -15,8 +15,7 @@ from reports.charts import (
     trend_chart,
 )
 from reports.textwidth import text_width
-from tests.report_data import demo_scored
-from tests.report_data import sample_scored
+from tests.report_data import demo_scored, sample_scored
 
 SVG = "{http://www.w3.org/2000/svg}"
 
