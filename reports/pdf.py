@@ -283,6 +283,7 @@ def render_public_summary(
 # many lines (the full text is in the report), and the lists have fixed lengths.
 BOARD_ACTIONS = 5
 BOARD_TEXT_WIDTH_PT = 470  # a little under the page's 487 pt list width, so a cut line fits
+BOARD_THEME_WIDTH_PT = 225  # the theme column holds 84 mm (238 pt) of text
 
 
 def clamp(text: str, width_pt: float, size_pt: float, lines: int, *, bold: bool = False) -> str:
@@ -298,6 +299,14 @@ def clamp(text: str, width_pt: float, size_pt: float, lines: int, *, bold: bool 
     return " ".join(kept)
 
 
+def _action_where(gap, principle_title: str) -> str:
+    owner = f"Owner: {gap.owner}" if gap.owner else "no owner yet"
+    if gap.owner and gap.due_date:
+        owner += f", due {gap.due_date:%d %b %Y}"
+    state = "" if gap.answered else " \u00b7 not answered yet"
+    return f"{gap.question_id}{state} \u00b7 {owner} \u00b7 {principle_title}"
+
+
 def board_html(
     scored: ScoredAssessment, catalogue: Catalogue, *, issued_at: datetime | None = None
 ) -> str:
@@ -307,7 +316,7 @@ def board_html(
     themes = [
         {
             "id": t.id,
-            "title": t.title,
+            "title": clamp(f"{t.id}: {t.title}", BOARD_THEME_WIDTH_PT, 9, 2),
             "display_score": t.display_score,
             "band": t.band,
             "band_colour": t.band_colour,
@@ -322,10 +331,9 @@ def board_html(
             "action": clamp(
                 gap.recommendation or gap.question_text, BOARD_TEXT_WIDTH_PT, 8.5, 2, bold=True
             ),
-            "where": clamp(f"{gap.question_id} \u00b7 {titles[gap.principle_id]}", 300, 7.5, 1),
-            "owner": clamp(gap.owner, 120, 7.5, 1) if gap.owner else "",
-            "due_date": gap.due_date,
-            "answer": gap.answered,
+            "where": clamp(
+                _action_where(gap, titles[gap.principle_id]), BOARD_TEXT_WIDTH_PT, 7.5, 1
+            ),
         }
         for rank, gap in enumerate(scored.gaps[:BOARD_ACTIONS], start=1)
     ]
