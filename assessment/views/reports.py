@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, render_template
 from flask_login import login_required
 from markupsafe import Markup
 
@@ -72,3 +72,13 @@ def download(assessment_id: int, fmt: str):
             "Cache-Control": "private, no-store",
         },
     )
+
+
+@bp.get("/<int:assessment_id>/changes")
+@login_required
+def changes(assessment_id: int):
+    """Show what changed since the previous approved assessment: the PDF's section, as a page."""
+    require(Permission.VIEW)
+    assessment = get_assessment_or_404(assessment_id)
+    scored = score_for_report(assessment, current_catalogue())
+    return render_template("reports/changes.html", assessment=assessment, scored=scored)
