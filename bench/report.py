@@ -26,6 +26,7 @@ from weasyprint import HTML
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assessment import create_app  # noqa: E402
+from assessment.demo import seed_demo  # noqa: E402
 from assessment.extensions import current_catalogue, db  # noqa: E402
 from assessment.models import (  # noqa: E402
     Answer,
@@ -39,7 +40,6 @@ from assessment.models import (  # noqa: E402
     Status,
     User,
 )
-from assessment.demo import seed_demo  # noqa: E402
 from assessment.snapshot import score_for_report  # noqa: E402
 from reports import pdf as report_pdf  # noqa: E402
 from reports.fetcher import AssetFetcher  # noqa: E402
