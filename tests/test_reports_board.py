@@ -121,3 +121,44 @@ def test_board_pdf_is_a_report_format(catalogue):
     assert "board.pdf" in FORMATS
     scored = replace(demo_scored(), trend=None)
     assert render("board.pdf", scored, catalogue)[:5] == b"%PDF-"
+
+
+def test_flask_report_writes_the_demo_board_page_and_its_plan_fits_two_pages(tmp_path):
+    """As an operator runs it: `flask db upgrade && flask demo && flask report 1 --format ...`."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {
+        **os.environ,
+        "FLASK_APP": "app",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'ops.db'}",
+        "SECRET_KEY": "cli-test",
+    }
+
+    def flask(*args):
+        result = subprocess.run(
+            [sys.executable, "-m", "flask", *args],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    flask("db", "upgrade")
+    flask("demo")
+    assert "board.pdf" in flask(
+        "report", "1", "--format", "board.pdf", "-o", str(tmp_path / "b.pdf")
+    )
+    reader = PdfReader(tmp_path / "b.pdf")
+    assert len(reader.pages) == 1
+    assert "Board summary" in reader.pages[0].extract_text()
+    flask("report", "1", "--format", "pdf", "-o", str(tmp_path / "r.pdf"))
+    texts = [normalise(p.extract_text()) for p in PdfReader(tmp_path / "r.pdf").pages]
+    plan = [t for t in texts if re.search(r"Action plan Page \d+ of \d+$", t)]
+    assert 1 <= len(plan) <= 2
