@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
@@ -193,7 +194,7 @@ def demo_scored(status: str = "draft", *, with_previous: bool = False) -> Scored
             applicable = [
                 q for q in principle.questions if question_applies(principle, q, DEMO_PROFILE)
             ]
-            for question in applicable[: -(-len(applicable) * 7 // 10)]:
+            for question in applicable[: math.ceil(len(applicable) * ANSWERED_SHARE)]:
                 answer = _demo_answer(catalogue, question)
                 if answer is None:
                     continue
@@ -209,7 +210,6 @@ def demo_scored(status: str = "draft", *, with_previous: bool = False) -> Scored
                         new={"value": value, "comment": comment},
                     )
                 )
-    assert ANSWERED_SHARE == 0.7  # the slice above mirrors the demo's share
     assignments = {
         pid: Assignment(owner="Dana Demo", due_date=date(2026, 6, 1 + 7 * (i // 3)))
         for i, pid in enumerate(catalogue.principles)
