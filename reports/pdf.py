@@ -21,7 +21,7 @@ from weasyprint.document import Document
 from weasyprint.text.fonts import FontConfiguration
 
 from assessment.catalogue import Catalogue, Mapping_
-from assessment.scoring import ScoredAssessment, round_half_up
+from assessment.scoring import Gap, ScoredAssessment, round_half_up
 from reports import content
 from reports.charts import assessment_charts, trend_chart
 from reports.export import to_json
@@ -169,7 +169,6 @@ def _shared_context(scored: ScoredAssessment) -> dict[str, Any]:
         "signed_off": content.is_signed_off(scored),
         "status_word": content.status_word,
         "status_phrase": content.status_phrase,
-        "question_titles": {q.id: q.text for q in scored.questions},
     }
 
 
@@ -288,18 +287,21 @@ BOARD_THEME_WIDTH_PT = 225  # the theme column holds 84 mm (238 pt) of text
 
 def clamp(text: str, width_pt: float, size_pt: float, lines: int, *, bold: bool = False) -> str:
     """Return text cut to at most `lines` lines of `width_pt`, with an ellipsis when cut."""
-    wrapped = wrap(" ".join(text.split()), width_pt, size_pt, bold=bold)
+    text = " ".join(text.split())
+    wrapped = wrap(text, width_pt, size_pt, bold=bold)
     if len(wrapped) <= lines:
-        return " ".join(wrapped)
-    kept = wrapped[:lines]
-    last = kept[-1]
+        return text
+    # Keep the original text of the first lines (a word broken across lines has no space).
+    position = 0
+    for line in wrapped[: lines - 1]:
+        position += len(line) + (text[position + len(line) : position + len(line) + 1] == " ")
+    last = wrapped[lines - 1]
     while last and text_width(last + "\u2026", size_pt, bold=bold) > width_pt:
         last = last[:-1]
-    kept[-1] = last.rstrip() + "\u2026"
-    return " ".join(kept)
+    return text[:position] + last.rstrip() + "\u2026"
 
 
-def _action_where(gap, principle_title: str) -> str:
+def _action_where(gap: Gap, principle_title: str) -> str:
     owner = f"Owner: {gap.owner}" if gap.owner else "no owner yet"
     if gap.owner and gap.due_date:
         owner += f", due {gap.due_date:%d %b %Y}"

@@ -162,3 +162,19 @@ def test_flask_report_writes_the_demo_board_page_and_its_plan_fits_two_pages(tmp
     texts = [normalise(p.extract_text()) for p in PdfReader(tmp_path / "r.pdf").pages]
     plan = [t for t in texts if re.search(r"Action plan Page \d+ of \d+$", t)]
     assert 1 <= len(plan) <= 2
+
+
+def test_clamp_keeps_text_that_fits_and_cuts_the_rest_with_an_ellipsis():
+    from reports.pdf import clamp
+    from reports.textwidth import text_width, wrap
+
+    assert clamp("  Short   text ", 200, 9, 1) == "Short text"
+    long_words = "hello world " * 40
+    cut = clamp(long_words, 150, 9, 2)
+    assert cut.endswith("\u2026") and long_words.startswith(cut[:-1].rstrip())
+    assert len(wrap(cut, 150, 9)) == 2
+    # An unbroken word is cut without a space put into it.
+    word = "x" * 300
+    cut = clamp(word, 100, 9, 2)
+    assert " " not in cut and cut.endswith("\u2026")
+    assert all(text_width(line, 9) <= 100 for line in wrap(cut, 100, 9))
