@@ -4,8 +4,8 @@ Rendering a PDF takes seconds, so a rendered PDF is stored (`RenderedDocument`,
 in the database, shared by every app host) under a fingerprint of everything
 it shows; the next download of an unchanged assessment serves those bytes.
 The render itself runs with no transaction open, and the store is a short
-transaction of its own. Only the JSON export shows the audit trail, so only
-it reads the trail.
+transaction of its own. Only the JSON export and the full report show (parts
+of) the audit trail, so only they read it.
 """
 
 from __future__ import annotations
@@ -26,8 +26,10 @@ from assessment.scoring import ScoredAssessment
 from assessment.snapshot import issued_report, score_stored
 from reports import render
 
-CACHED_FORMATS = frozenset({"pdf", "public.pdf"})
-AUDITED_FORMATS = frozenset({"json"})  # the only documents that show the audit trail
+CACHED_FORMATS = frozenset({"pdf", "public.pdf", "board.pdf"})
+# The only documents that show the audit trail: the JSON export carries it, and
+# the full report names contributors, reviewer comments and who changed what.
+AUDITED_FORMATS = frozenset({"json", "pdf"})
 
 
 class IssuedCopyPending(Exception):

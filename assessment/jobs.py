@@ -221,7 +221,7 @@ def latest_jobs(assessment_ids: list[int], kind: str = ISSUE_REPORT) -> dict[int
 def _issue_report(job: Job):
     """Read and score the approved assessment, end the read, render; return the store step."""
     from assessment.models import Assessment
-    from assessment.snapshot import score_stored
+    from assessment.snapshot import score_for_report
     from reports.pdf import render_pdf
 
     catalogue = current_app.extensions["catalogue"]
@@ -232,7 +232,7 @@ def _issue_report(job: Job):
     already = db.session.scalar(
         sa.select(IssuedReport.id).where(IssuedReport.assessment_id == assessment_id)
     )
-    scored = None if already else score_stored(assessment, catalogue)
+    scored = None if already else score_for_report(assessment, catalogue)
     end_read_transaction(db.session)  # nothing is open while the PDF renders
     pdf = render_pdf(scored, catalogue, issued_at=approved_at) if scored else None
 

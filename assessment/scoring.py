@@ -101,6 +101,10 @@ class AssessmentInfo:
     public_narrative: str = ""
     previous_assessment_id: int | None = None
     audit: tuple[AuditEntry, ...] = ()
+    # Not stored yet (a later migration adds them): reports say so when they are empty.
+    period: str = ""  # e.g. "FY2026 H1"
+    attestation: str = ""  # the statement the approver confirmed
+    approved_by_role: str = ""
 
 
 @dataclass(frozen=True)
@@ -197,6 +201,52 @@ class Trend:
     previous_approved_at: datetime | None
     previous_score: float | None
     rows: tuple[TrendRow, ...]
+    previous_theme_scores: Mapping[str, float | None] = field(default_factory=dict)
+
+    def theme_change(self, theme: ThemeResult) -> int | None:
+        """Return a theme's rounded score change since the previous assessment, if both scored."""
+        before = round_half_up(self.previous_theme_scores.get(theme.id))
+        now = round_half_up(theme.score)
+        return None if before is None or now is None else now - before
+
+
+@dataclass(frozen=True)
+class AnswerChange:
+    """One answer that differs from the previous approved assessment's."""
+
+    question_id: str
+    principle_id: str
+    question_text: str
+    before: str  # option labels, as the reports print them
+    after: str
+    who: str = ""  # from this assessment's audit trail; empty when it holds no record
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class GapChange:
+    """A gap opened or closed since the previous approved assessment."""
+
+    question_id: str
+    principle_id: str
+    question_text: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What changed since the same service's previous approved assessment."""
+
+    previous_assessment_id: int | None
+    previous_approved_at: datetime | None
+    answers: tuple[AnswerChange, ...]
+    new_gaps: tuple[GapChange, ...]
+    closed_gaps: tuple[GapChange, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.answers or self.new_gaps or self.closed_gaps)
 
 
 @dataclass(frozen=True)
@@ -234,6 +284,7 @@ class ScoredAssessment:
     gaps: tuple[Gap, ...]
     fingerprint: str = ""
     trend: Trend | None = None
+    changes: Changes | None = None
     method: str = METHOD
 
     @property
@@ -415,6 +466,62 @@ def compare(current: ScoredAssessment, previous: ScoredAssessment) -> Trend:
         previous_approved_at=previous.info.approved_at,
         previous_score=previous.score,
         rows=tuple(TrendRow(p.id, p.title, before.get(p.id), p.score) for p in current.principles),
+        previous_theme_scores={t.id: t.score for t in previous.themes},
+    )
+
+
+def _same_answer(a: Any, b: Any) -> bool:
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return sorted(map(str, a)) == sorted(map(str, b))
+    if a is None or b is None:
+        return a is b
+    return str(a) == str(b)
+
+
+def _last_answer_events(audit: tuple[AuditEntry, ...]) -> dict[str, AuditEntry]:
+    latest: dict[str, AuditEntry] = {}
+    for entry in audit:  # oldest first, so the last one wins
+        if entry.action == "answer":
+            latest[entry.target] = entry
+    return latest
+
+
+def what_changed(current: ScoredAssessment, previous: ScoredAssessment) -> Changes:
+    """List the answers that changed and the gaps opened and closed since a previous assessment.
+
+    Who changed an answer, and when, come from the current assessment's audit trail.
+    """
+    before = {q.id: q for q in previous.questions}
+    events = _last_answer_events(current.info.audit)
+    answers, new_gaps, closed_gaps = [], [], []
+    for q in current.questions:
+        old = before.get(q.id)
+        old_label = old.answer_label if old else "Not asked then"
+        if old is None or not _same_answer(q.value, old.value):
+            event = events.get(q.id)
+            answers.append(
+                AnswerChange(
+                    q.id,
+                    q.principle_id,
+                    q.text,
+                    old_label,
+                    q.answer_label,
+                    who=event.who if event else "",
+                    at=event.at if event else None,
+                )
+            )
+        was_gap = old is not None and old.is_gap
+        if q.is_gap and not was_gap:
+            new_gaps.append(GapChange(q.id, q.principle_id, q.text, old_label, q.answer_label))
+        elif was_gap and not q.is_gap:
+            now = q.answer_label if q.applicable else f"{q.answer_label} (no longer applicable)"
+            closed_gaps.append(GapChange(q.id, q.principle_id, q.text, old_label, now))
+    return Changes(
+        previous_assessment_id=previous.info.assessment_id,
+        previous_approved_at=previous.info.approved_at,
+        answers=tuple(answers),
+        new_gaps=tuple(new_gaps),
+        closed_gaps=tuple(closed_gaps),
     )
 
 
@@ -494,5 +601,7 @@ def score_assessment(
         fingerprint=assessment_fingerprint(catalogue.fingerprint, profile, answers),
     )
     if previous is not None:
-        scored = replace(scored, trend=compare(scored, previous))
+        scored = replace(
+            scored, trend=compare(scored, previous), changes=what_changed(scored, previous)
+        )
     return scored

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from assessment.catalogue import Catalogue
 from assessment.extensions import db
-from assessment.models import Assessment, AuditEvent, IssuedReport, Status
+from assessment.models import Assessment, AuditEvent, IssuedReport, Membership, Status
 from assessment.scoring import (
     AnswerInput,
     AssessmentInfo,
@@ -36,11 +36,29 @@ def assessment_info(assessment: Assessment, *, with_audit: bool = False) -> Asse
         },
         approved_at=assessment.approved_at,
         approved_by=assessment.approved_by.name if assessment.approved_by else "",
+        approved_by_role=approver_role(assessment),
         review_comment=assessment.review_comment or "",
         public_narrative=assessment.public_narrative or "",
         previous_assessment_id=assessment.previous_id,
         audit=audit_trail(assessment) if with_audit else (),
     )
+
+
+# How the sign-off page names a member's role.
+ROLE_TITLES = {"admin": "Administrator", "reviewer": "Reviewer"}
+
+
+def approver_role(assessment: Assessment) -> str:
+    """Return the approver's role in the assessment's organisation, or "" when unknown."""
+    if assessment.approved_by_id is None:
+        return ""
+    role = db.session.scalars(
+        sa.select(Membership.role).where(
+            Membership.user_id == assessment.approved_by_id,
+            Membership.organisation_id == assessment.organisation_id,
+        )
+    ).first()
+    return ROLE_TITLES.get(role or "", (role or "").capitalize())
 
 
 def audit_trail(assessment: Assessment) -> tuple[AuditEntry, ...]:

@@ -1,5 +1,8 @@
 """Benchmark the PDF report: app overhead over WeasyPrint, pages per second, issued copies.
 
+It also prints the demo assessment's page count now and before the board pack's
+second edition (issue 10), whose baseline was measured on main at e55a747.
+
 Run with `make bench`. Prints `name: value` lines; figures are medians of
 repeated runs. Not a test: nothing here fails on a slow machine.
 """
@@ -23,6 +26,7 @@ from weasyprint import HTML
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assessment import create_app  # noqa: E402
+from assessment.demo import seed_demo  # noqa: E402
 from assessment.extensions import current_catalogue, db  # noqa: E402
 from assessment.models import (  # noqa: E402
     Answer,
@@ -48,6 +52,8 @@ COMMENT = (
 ) * 3
 PASSWORD = "bench-password-2026"
 EVIDENCE_ITEMS = 20
+# `flask demo` then `flask report 1` on main at e55a747, before issue 10: 29 pages.
+DEMO_PAGES_BEFORE = 29
 
 
 def median_seconds(action, runs: int = RUNS) -> float:
@@ -149,6 +155,14 @@ def main() -> None:
             assessment = db.session.get(Assessment, assessment_id)
             return report_pdf.render_pdf(score_for_report(assessment, catalogue), catalogue)
 
+        demo, _ = seed_demo(catalogue)
+        db.session.commit()
+        demo_scored = score_for_report(demo, catalogue)
+        demo_pages = len(PdfReader(io.BytesIO(report_pdf.render_pdf(demo_scored, catalogue))).pages)
+        board_pages = len(
+            PdfReader(io.BytesIO(report_pdf.render_board_pdf(demo_scored, catalogue))).pages
+        )
+
         pdf = full_render()  # warm the caches (fonts, CSS, templates) once
         pages = len(PdfReader(io.BytesIO(pdf)).pages)
         html = report_pdf.render_html(
@@ -200,6 +214,9 @@ def main() -> None:
     fetch_seconds = median_seconds(fetch_issued, FETCHES)
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+    print(f"demo_pages_before: {DEMO_PAGES_BEFORE}  (main at e55a747, before issue 10)")
+    print(f"demo_pages_after: {demo_pages}")
+    print(f"demo_board_pages: {board_pages}  (target 1)")
     print(f"pages: {pages}")
     print(f"pdf_bytes: {len(pdf)}")
     print(f"runs: {RUNS}")

@@ -9,11 +9,12 @@ from __future__ import annotations
 from assessment.catalogue import Catalogue
 from assessment.scoring import ScoredAssessment
 from reports.export import to_csv, to_dict, to_json
-from reports.pdf import render_html, render_pdf, render_public_summary
+from reports.pdf import render_board_pdf, render_html, render_pdf, render_public_summary
 from reports.xlsx import to_xlsx
 
-# "pdf" is the full, confidential report; "public.pdf" the publishable summary.
-FORMATS = ("pdf", "public.pdf", "csv", "json", "xlsx")
+# "pdf" is the full, confidential report; "public.pdf" the publishable summary;
+# "board.pdf" the one-page board summary.
+FORMATS = ("pdf", "public.pdf", "board.pdf", "csv", "json", "xlsx")
 
 
 def render(fmt: str, scored: ScoredAssessment, catalogue: Catalogue) -> bytes:
@@ -22,6 +23,8 @@ def render(fmt: str, scored: ScoredAssessment, catalogue: Catalogue) -> bytes:
         return render_pdf(scored, catalogue)
     if fmt == "public.pdf":
         return render_public_summary(scored, catalogue)
+    if fmt == "board.pdf":
+        return render_board_pdf(scored, catalogue)
     if fmt == "csv":
         return to_csv(scored)
     if fmt == "json":
@@ -34,6 +37,7 @@ def render(fmt: str, scored: ScoredAssessment, catalogue: Catalogue) -> bytes:
 __all__ = [
     "FORMATS",
     "render",
+    "render_board_pdf",
     "render_html",
     "render_pdf",
     "render_public_summary",

@@ -17,14 +17,17 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from weasyprint import CSS, HTML, Attachment
+from weasyprint.document import Document
 from weasyprint.text.fonts import FontConfiguration
 
 from assessment.catalogue import Catalogue, Mapping_
 from assessment.resources import resource_path
-from assessment.scoring import ScoredAssessment, round_half_up
+from assessment.scoring import Gap, ScoredAssessment, round_half_up
+from reports import content
 from reports.charts import assessment_charts, trend_chart
 from reports.export import to_json
 from reports.fetcher import ASSETS_DIR, AssetFetcher
+from reports.textwidth import text_width, wrap
 
 TEMPLATES_DIR = resource_path("templates")
 STYLESHEET = ASSETS_DIR / "report.css"
@@ -148,19 +151,49 @@ def render_html(
         "catalogue_mismatch": catalogue.fingerprint != scored.catalogue_fingerprint,
         "catalogue_version": catalogue.version,
         "catalogue_fingerprint": catalogue.fingerprint[:12],
+        **_shared_context(scored),
+        "plan": content.action_plan(scored),
+        "out_of_scope": content.out_of_scope(scored),
+        "is_scoped_out": content.is_scoped_out,
+        "scoped_out_of": content.scoped_out_of,
+        "contributors": content.contributors(scored.info.audit),
+        "review_notes": content.review_notes(scored.info.audit),
+        "priority_words": content.PRIORITY_WORDS,
+        "priority_formula": content.PRIORITY_FORMULA,
     }
     return _environment().get_template("report/report.html").render(context)
 
 
+def _shared_context(scored: ScoredAssessment) -> dict[str, Any]:
+    """Return what the full report and the board page both print."""
+    return {
+        "signed_off": content.is_signed_off(scored),
+        "status_word": content.status_word,
+        "status_phrase": content.status_phrase,
+    }
+
+
+def _layout(html: HTML, attachments: list[Attachment]) -> Document:
+    """Lay out the pages (the caller holds the render lock)."""
+    css, font_config = _stylesheet()
+    return html.render(
+        font_config=font_config, stylesheets=[css], attachments=attachments, **PDF_OPTIONS
+    )
+
+
+def _html(document_html: str) -> HTML:
+    return HTML(string=document_html, base_url=BASE_URL, url_fetcher=AssetFetcher())
+
+
 def _write_pdf(html: HTML, attachments: list[Attachment]) -> bytes:
     with _RENDER_LOCK:
-        css, font_config = _stylesheet()
-        return html.write_pdf(
-            stylesheets=[css],
-            font_config=font_config,
-            attachments=attachments,
-            **PDF_OPTIONS,
-        )
+        return _layout(html, attachments).write_pdf(attachments=attachments, **PDF_OPTIONS)
+
+
+def layout_document(document_html: str) -> Document:
+    """Lay out report HTML into pages exactly as the PDF renderers do, for layout checks."""
+    with _RENDER_LOCK:
+        return _layout(_html(document_html), [])
 
 
 def render_pdf(
@@ -209,6 +242,7 @@ def public_summary_html(
                     "display_score": p.display_score,
                     "band": p.band,
                     "band_colour": p.band_colour,
+                    "applicable": p.applicable,
                 }
                 for p in t.principles
             ],
@@ -223,6 +257,7 @@ def public_summary_html(
         "catalogue_title": scored.catalogue_title,
         "catalogue_version": scored.catalogue_version,
         "approved_at": info.approved_at if info.status == "approved" else None,
+        "period": info.period.strip(),
         "is_draft": info.status != "approved",
         "issued_at": issued_at or datetime.now(UTC),
         "display_score": scored.display_score,
@@ -241,9 +276,100 @@ def render_public_summary(
     scored: ScoredAssessment, catalogue: Catalogue, *, issued_at: datetime | None = None
 ) -> bytes:
     """Render the short publishable summary (principle 11) as PDF/A-3b, with nothing attached."""
-    html = HTML(
-        string=public_summary_html(scored, catalogue, issued_at=issued_at),
-        base_url=BASE_URL,
-        url_fetcher=AssetFetcher(),
-    )
-    return _write_pdf(html, [])
+    return _write_pdf(_html(public_summary_html(scored, catalogue, issued_at=issued_at)), [])
+
+
+# The board page is one A4 page whatever the data: free text is cut to these
+# many lines (the full text is in the report), and the lists have fixed lengths.
+BOARD_ACTIONS = 5
+BOARD_TEXT_WIDTH_PT = 470  # a little under the page's 487 pt list width, so a cut line fits
+BOARD_THEME_WIDTH_PT = 225  # the theme column holds 84 mm (238 pt) of text
+
+
+def clamp(text: str, width_pt: float, size_pt: float, lines: int, *, bold: bool = False) -> str:
+    """Return text cut to at most `lines` lines of `width_pt`, with an ellipsis when cut."""
+    text = " ".join(text.split())
+    wrapped = wrap(text, width_pt, size_pt, bold=bold)
+    if len(wrapped) <= lines:
+        return text
+    # Keep the original text of the first lines (a word broken across lines has no space).
+    position = 0
+    for line in wrapped[: lines - 1]:
+        position += len(line) + (text[position + len(line) : position + len(line) + 1] == " ")
+    last = wrapped[lines - 1]
+    while last and text_width(last + "\u2026", size_pt, bold=bold) > width_pt:
+        last = last[:-1]
+    return text[:position] + last.rstrip() + "\u2026"
+
+
+def _action_where(gap: Gap, principle_title: str) -> str:
+    owner = f"Owner: {gap.owner}" if gap.owner else "no owner yet"
+    if gap.owner and gap.due_date:
+        owner += f", due {gap.due_date:%d %b %Y}"
+    state = "" if gap.answered else " \u00b7 not answered yet"
+    return f"{gap.question_id}{state} \u00b7 {owner} \u00b7 {principle_title}"
+
+
+def board_html(
+    scored: ScoredAssessment, catalogue: Catalogue, *, issued_at: datetime | None = None
+) -> str:
+    """Return the one-page board summary as HTML: scores, change, top actions, sign-off."""
+    info = scored.info
+    trend = scored.trend
+    themes = [
+        {
+            "id": t.id,
+            "title": clamp(f"{t.id}: {t.title}", BOARD_THEME_WIDTH_PT, 9, 2),
+            "display_score": t.display_score,
+            "band": t.band,
+            "band_colour": t.band_colour,
+            "change": signed(trend.theme_change(t)) if trend else None,
+        }
+        for t in scored.themes
+    ]
+    titles = {p.id: p.title for p in scored.principles}
+    actions = [
+        {
+            "rank": rank,
+            "action": clamp(
+                gap.recommendation or gap.question_text, BOARD_TEXT_WIDTH_PT, 8.5, 2, bold=True
+            ),
+            "where": clamp(
+                _action_where(gap, titles[gap.principle_id]), BOARD_TEXT_WIDTH_PT, 7.5, 1
+            ),
+        }
+        for rank, gap in enumerate(scored.gaps[:BOARD_ACTIONS], start=1)
+    ]
+    context: dict[str, Any] = {
+        "title": f"{info.organisation}: {info.service} - board summary",
+        "organisation": clamp(info.organisation, BOARD_TEXT_WIDTH_PT, 13, 1, bold=True),
+        "service": clamp(info.service, BOARD_TEXT_WIDTH_PT, 10, 2),
+        "info": info,
+        "approved_by": clamp(info.approved_by, 200, 9, 1),
+        "approved_by_role": clamp(info.approved_by_role, 200, 9, 1),
+        "period": clamp(info.period, 200, 9, 1),
+        "scored": scored,
+        "themes": themes,
+        "actions": actions,
+        "gap_count": len(scored.gaps),
+        "trend": trend,
+        "changes": scored.changes,
+        "overall_change": (
+            signed(scored.display_score - round_half_up(trend.previous_score))
+            if trend and trend.previous_score is not None and scored.score is not None
+            else None
+        ),
+        "issued_at": issued_at or datetime.now(UTC),
+        "is_draft": info.status != "approved",
+        "fingerprint": scored.fingerprint[:16],
+        "display": round_half_up,
+        **_shared_context(scored),
+    }
+    return _environment().get_template("report/board.html").render(context)
+
+
+def render_board_pdf(
+    scored: ScoredAssessment, catalogue: Catalogue, *, issued_at: datetime | None = None
+) -> bytes:
+    """Render the one-page board summary as PDF/A-3b."""
+    return _write_pdf(_html(board_html(scored, catalogue, issued_at=issued_at)), [])

@@ -19,9 +19,25 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from assessment.scoring import ScoredAssessment, ThemeResult
+from reports.content import action_plan
 from reports.export import neutralise
 
 SUMMARY_SHEET = "Summary"
+ACTIONS_SHEET = "Actions"
+# The PDF's action plan as rows: grouped by principle, most urgent principle first.
+ACTIONS_HEADER = (
+    "Rank",
+    "Principle",
+    "Principle title",
+    "Question id",
+    "Question",
+    "Answer",
+    "What good looks like",
+    "Owner",
+    "Due date",
+    "Priority",
+)
+ACTIONS_WIDTHS = (7, 10, 36, 11, 60, 16, 60, 22, 12, 9)
 SUMMARY_HEADER = ("Level", "Id", "Title", "Score", "Band", "Rating", "Completion")
 THEME_HEADER = (
     "Principle",
@@ -155,18 +171,39 @@ def _theme_rows(theme: ThemeResult) -> Iterable[Sequence[Any]]:
             )
 
 
+def _action_rows(scored: ScoredAssessment) -> Iterable[Sequence[Any]]:
+    for group in action_plan(scored):
+        for row in group.rows:
+            yield (
+                row.rank,
+                group.principle.id,
+                group.principle.title,
+                row.gap.question_id,
+                row.gap.question_text,
+                row.question.answer_label,
+                row.gap.recommendation,
+                group.owner,
+                group.due_date,
+                round(row.gap.priority, 2),
+            )
+
+
 def to_xlsx(scored: ScoredAssessment) -> bytes:
     """Write the scored assessment as an .xlsx workbook and return its bytes."""
     workbook = Workbook()
     summary = workbook.active
     summary.title = SUMMARY_SHEET
     _summary(summary, scored)
-    taken = {SUMMARY_SHEET.lower()}
+    taken = {SUMMARY_SHEET.lower(), ACTIONS_SHEET.lower()}
     for theme in scored.themes:
         sheet = workbook.create_sheet(sheet_title(theme, taken))
         _write_table(sheet, THEME_HEADER, _theme_rows(theme), THEME_WIDTHS)
         for row in sheet.iter_rows(min_row=2, min_col=14, max_col=14):
             row[0].number_format = "yyyy-mm-dd"
+    actions = workbook.create_sheet(ACTIONS_SHEET)
+    _write_table(actions, ACTIONS_HEADER, _action_rows(scored), ACTIONS_WIDTHS)
+    for row in actions.iter_rows(min_row=2, min_col=9, max_col=9):
+        row[0].number_format = "yyyy-mm-dd"
     workbook.properties.title = f"{scored.info.organisation}: {scored.info.service}"
     workbook.properties.creator = "vp-assessment reports"
     out = io.BytesIO()

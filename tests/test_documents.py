@@ -1,6 +1,6 @@
 """Downloads: cached renders of unchanged assessments, rendered outside transactions.
 
-Also: only the JSON export reads the audit trail.
+Also: only the documents that show the audit trail (JSON export, full report) read it.
 """
 
 from __future__ import annotations
@@ -119,11 +119,12 @@ def statements(app):
         ("report.csv", False),
         ("report.xlsx", False),
         ("summary.pdf", False),
-        ("report.pdf", False),
+        ("board.pdf", False),
+        ("report.pdf", True),
         ("report.json", True),
     ],
 )
-def test_only_the_json_export_reads_the_audit_trail(app, client, logged_in, path, reads_audit):
+def test_only_documents_that_show_the_audit_trail_read_it(app, client, logged_in, path, reads_audit):
     with statements(app) as seen:
         response = client.get(f"/assessments/{logged_in}/{path}")
     assert response.status_code == 200

@@ -122,7 +122,8 @@ def test_a_decimal_is_stored_as_a_number_and_cleared_answers_as_none(app, client
 
 
 @pytest.mark.parametrize(
-    ("number", "message"), [("-1", "Must be 0 or more."), ("many", "Write the number with the digits 0 to 9")]
+    ("number", "message"),
+    [("-1", "Must be 0 or more."), ("many", "Write the number with the digits 0 to 9")],
 )
 def test_a_number_that_is_not_zero_or_more_saves_nothing(
     app, client, assessment_id, number, message

@@ -206,10 +206,13 @@ def test_owners_appear_per_principle_and_in_the_action_plan(draft):
     scored, _, reader, _ = draft
     text = pdf_text(reader)
     for principle_id, assignment in OWNERS.items():
+        # The principle's own findings page (its statement is printed there), not the action plan.
+        principle = scored.principle(principle_id)
         page = next(
             normalise(p)
             for p in page_texts(reader)
-            if f"{principle_id}: {scored.principle(principle_id).title}" in normalise(p)
+            if f"{principle_id}: {principle.title}" in normalise(p)
+            and normalise(principle.statement)[:60] in normalise(p)
             and "Owner:" in p
         )
         assert f"Owner: {assignment.owner}, due {assignment.due_date:%d %B %Y}" in page

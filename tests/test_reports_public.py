@@ -75,3 +75,29 @@ def test_formats_include_the_public_summary_and_xlsx(catalogue):
     assert render("xlsx", sample_scored(catalogue=catalogue), catalogue)[:2] == b"PK"
     with pytest.raises(ValueError, match="unknown report format"):
         render("docx", sample_scored(catalogue=catalogue), catalogue)
+
+
+def test_public_summary_shows_the_period_and_the_approval_date(catalogue):
+    from dataclasses import replace
+
+    from tests.report_data import APPROVED_AT
+
+    scored = sample_scored("approved", catalogue=catalogue)
+    scored = replace(scored, info=replace(scored.info, period="FY2026 H1"))
+    reader = PdfReader(io.BytesIO(render_public_summary(scored, catalogue)))
+    first = normalise(reader.pages[0].extract_text())
+    assert "Period: FY2026 H1." in first
+    assert f"Approved {APPROVED_AT:%d %B %Y}." in first
+
+
+def test_public_summary_without_a_period_says_it_was_not_recorded(public):
+    _, _, reader, _ = public
+    assert "Period: not recorded." in normalise(reader.pages[0].extract_text())
+
+
+def test_public_summary_rows_of_out_of_scope_principles_say_so(public):
+    scored, _, _, text = public
+    (p5,) = [p for p in scored.principles if p.id == "P5"]
+    assert not p5.applicable
+    assert f"P5: {p5.title} out of scope" in text
+    assert f"P5: {p5.title} n/a" not in text

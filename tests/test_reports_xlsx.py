@@ -4,7 +4,8 @@ import pytest
 from openpyxl import load_workbook
 
 from assessment.catalogue import load_catalogue
-from reports.xlsx import SUMMARY_SHEET, THEME_HEADER, to_xlsx
+from reports.content import action_plan
+from reports.xlsx import ACTIONS_HEADER, ACTIONS_SHEET, SUMMARY_SHEET, THEME_HEADER, to_xlsx
 from tests.report_data import OWNERS, sample_scored
 
 INJECTION = '=HYPERLINK("http://evil.example","click")'
@@ -24,7 +25,9 @@ def workbook(catalogue):
 def test_workbook_has_a_summary_and_one_sheet_per_theme(workbook):
     scored, book = workbook
     assert book.sheetnames[0] == SUMMARY_SHEET
-    assert len(book.sheetnames) == 1 + len(scored.themes)
+    # Summary, one sheet per theme, then the action plan (issue 10).
+    assert len(book.sheetnames) == 2 + len(scored.themes)
+    assert book.sheetnames[-1] == ACTIONS_SHEET
     assert all(len(name) <= 31 for name in book.sheetnames)
 
 
@@ -42,7 +45,7 @@ def test_summary_lists_organisation_themes_and_principles(workbook):
 
 def test_theme_sheets_hold_one_row_per_question_with_owner(workbook):
     scored, book = workbook
-    for theme, name in zip(scored.themes, book.sheetnames[1:], strict=True):
+    for theme, name in zip(scored.themes, book.sheetnames[1:-1], strict=True):
         sheet = book[name]
         rows = list(sheet.iter_rows(values_only=True))
         assert rows[0] == THEME_HEADER
@@ -60,3 +63,39 @@ def test_a_formula_typed_in_a_comment_is_stored_as_text(workbook):
     cell = next(c for c in sheet["G"] if c.value and "HYPERLINK" in str(c.value))
     assert cell.value == "'" + INJECTION
     assert cell.data_type == "s"
+
+
+def test_actions_sheet_matches_the_pdf_action_plan(workbook):
+    scored, book = workbook
+    rows = list(book[ACTIONS_SHEET].iter_rows(values_only=True))
+    assert rows[0] == ACTIONS_HEADER
+    expected = [
+        (row.rank, group.principle.id, row.gap.question_id, row.question.answer_label)
+        for group in action_plan(scored)
+        for row in group.rows
+    ]
+    assert [(r[0], r[1], r[3], r[5]) for r in rows[1:]] == expected
+    assert len(rows) - 1 == len(scored.gaps)
+    owned = next(r for r in rows[1:] if r[1] == "P1")
+    assert owned[7] == OWNERS["P1"].owner and owned[8].date() == OWNERS["P1"].due_date
+    assert all(r[6] for r in rows[1:])  # what good looks like, from the catalogue
+    assert book[ACTIONS_SHEET].freeze_panes == "A2"
+
+
+def test_actions_sheet_is_in_the_pdf_plan_order(catalogue):
+    from pypdf import PdfReader
+
+    from reports.pdf import render_pdf
+    from tests.report_data import demo_scored
+
+    scored = demo_scored()
+    book = load_workbook(io.BytesIO(to_xlsx(scored)))
+    ids = [r[3] for r in book[ACTIONS_SHEET].iter_rows(min_row=2, values_only=True)]
+    reader = PdfReader(io.BytesIO(render_pdf(scored, catalogue)))
+    plan = " ".join(
+        " ".join(p.extract_text().split())
+        for p in reader.pages
+        if "Action plan Page" in " ".join(p.extract_text().split())
+    )
+    positions = [plan.index(f" {qid} ") for qid in ids]
+    assert positions == sorted(positions)

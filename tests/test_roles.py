@@ -75,6 +75,14 @@ ROUTES = {
         None,
         "yes yes yes yes",
     ),
+    "download board summary": (
+        "GET",
+        "/assessments/{id}/board.pdf",
+        {},
+        None,
+        "yes yes yes yes",
+    ),
+    "what changed": ("GET", "/assessments/{id}/changes", {}, None, "yes yes yes yes"),
     "download evidence": (
         "GET",
         "/assessments/{id}/evidence/{file_evidence}",

@@ -1,7 +1,8 @@
 """Report downloads of one assessment: full PDF, public summary PDF, CSV, JSON and XLSX.
 
 The full report is `/assessments/<id>/report.<fmt>`; the publishable summary
-(principle 11) is `/assessments/<id>/summary.pdf`.
+(principle 11) is `/assessments/<id>/summary.pdf`; the one-page board summary
+is `/assessments/<id>/board.pdf`.
 """
 
 from __future__ import annotations
@@ -16,16 +17,19 @@ from assessment.access import Permission, get_assessment_or_404, require
 from assessment.documents import IssuedCopyPending, document
 from assessment.extensions import current_catalogue
 from assessment.models import Job, JobState
+from assessment.snapshot import score_for_report
 from reports.charts import assessment_charts
 
 bp = Blueprint("reports", __name__, url_prefix="/assessments")
 
+# Flask adds "; charset=utf-8" to text/* types itself: naming it here would say it twice.
 MEDIA_TYPES = {
     "pdf": "application/pdf",
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",
     "json": "application/json",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "public.pdf": "application/pdf",
+    "board.pdf": "application/pdf",
 }
 
 
@@ -40,10 +44,13 @@ def download_name(service: str, assessment_id: int, fmt: str) -> str:
     slug = re.sub(r"[^A-Za-z0-9]+", "-", service).strip("-").lower() or "service"
     if fmt == "public.pdf":
         return f"vp-assessment-{assessment_id}-{slug[:40]}-public-summary.pdf"
+    if fmt == "board.pdf":
+        return f"vp-assessment-{assessment_id}-{slug[:40]}-board-summary.pdf"
     return f"vp-assessment-{assessment_id}-{slug[:40]}.{fmt}"
 
 
 @bp.get("/<int:assessment_id>/summary.pdf", defaults={"fmt": "public.pdf"})
+@bp.get("/<int:assessment_id>/board.pdf", defaults={"fmt": "board.pdf"})
 @bp.get("/<int:assessment_id>/report.<any(pdf, csv, json, xlsx):fmt>")
 @login_required
 def download(assessment_id: int, fmt: str):
@@ -85,3 +92,13 @@ def _issued_copy_pending(assessment_id: int, job: Job | None):
     )
     page = render_template("reports/pending.html", message=message, back=back)
     return page, 202, {"Refresh": "5", "Retry-After": "5", "Cache-Control": "no-store"}
+
+
+@bp.get("/<int:assessment_id>/changes")
+@login_required
+def changes(assessment_id: int):
+    """Show what changed since the previous approved assessment: the PDF's section, as a page."""
+    require(Permission.VIEW)
+    assessment = get_assessment_or_404(assessment_id)
+    scored = score_for_report(assessment, current_catalogue())
+    return render_template("reports/changes.html", assessment=assessment, scored=scored)
