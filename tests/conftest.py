@@ -7,8 +7,8 @@ import os
 import jinja2
 import pytest
 import sqlalchemy as sa
-import weasyprint
 
+import reports.pdf
 from assessment import create_app
 from assessment.extensions import db
 from tests import fast_pdf
@@ -67,7 +67,7 @@ def _fresh_postgres(url: str) -> None:
 def fast_pdf_renderer(request, monkeypatch):
     """Lay out PDFs with a fast stand-in unless the test checks the PDF (`real_pdf`)."""
     if request.node.get_closest_marker("real_pdf") is None:
-        monkeypatch.setattr(weasyprint.HTML, "write_pdf", fast_pdf.write_pdf)
+        monkeypatch.setattr(reports.pdf, "_write_pdf", fast_pdf.write_pdf)
 
 
 @pytest.fixture

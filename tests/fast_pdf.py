@@ -2,8 +2,8 @@
 
 Everything up to the renderer still runs: the report is scored, its HTML is
 rendered from the templates and parsed by WeasyPrint, and its attachments are
-built. Only `HTML.write_pdf` (layout and PDF writing, seconds for a full
-report) is replaced by a one-page PDF that pypdf writes in milliseconds. The
+built. Only `reports.pdf._write_pdf` (layout and PDF writing, seconds for a
+full report) is replaced by a one-page PDF that pypdf writes in milliseconds. The
 page carries no text of the report: a test that reads the PDF must say so with
 `@pytest.mark.real_pdf` and gets WeasyPrint. The stand-in embeds the same
 attachments and records a digest of the document and attachments, so different
@@ -31,14 +31,12 @@ def _attachment_bytes(attachment: Any) -> bytes:
     return data.encode("utf-8") if isinstance(data, str) else data
 
 
-def write_pdf(html: Any, target: Any = None, **options: Any) -> bytes:
-    """Stand in for `weasyprint.HTML.write_pdf`: a small valid PDF of the same document."""
-    if target is not None:
-        raise NotImplementedError("the stand-in returns bytes; the app never writes to a target")
+def write_pdf(html: Any, attachments: list[Any]) -> bytes:
+    """Stand in for `reports.pdf._write_pdf`: a small valid PDF of the same document."""
     digest = hashlib.sha256(ElementTree.tostring(html.etree_element))
     writer = PdfWriter()
     writer.add_blank_page(*A4_POINTS)
-    for attachment in options.get("attachments") or ():
+    for attachment in attachments:
         data = _attachment_bytes(attachment)
         digest.update(data)
         writer.add_attachment(attachment.name or "attachment.bin", data)

@@ -124,7 +124,9 @@ def statements(app):
         ("report.json", True),
     ],
 )
-def test_only_documents_that_show_the_audit_trail_read_it(app, client, logged_in, path, reads_audit):
+def test_only_documents_that_show_the_audit_trail_read_it(
+    app, client, logged_in, path, reads_audit
+):
     with statements(app) as seen:
         response = client.get(f"/assessments/{logged_in}/{path}")
     assert response.status_code == 200

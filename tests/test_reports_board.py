@@ -20,6 +20,9 @@ from tests.report_data import (
     stress_scored,
 )
 
+# Every test here reads the rendered PDF: WeasyPrint, not the stand-in.
+pytestmark = pytest.mark.real_pdf
+
 A4_POINTS = (595.28, 841.89)
 
 

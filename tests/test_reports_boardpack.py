@@ -14,6 +14,9 @@ from reports.pdf import layout_document, render_html, render_pdf
 from tests.layout import page_fill, text_boxes
 from tests.report_data import APPROVED_AT, APPROVER, ISSUED_AT, demo_scored, sample_scored
 
+# Every test here reads the rendered PDF: WeasyPrint, not the stand-in.
+pytestmark = pytest.mark.real_pdf
+
 PERIOD = "FY2026 H1"
 ATTESTATION = (
     "I confirm that this self-assessment is accurate and complete to the best of my knowledge."

@@ -63,6 +63,7 @@ def test_overview_offers_every_download_and_shows_the_charts(logged_in, client):
     assert "<script" not in page
 
 
+@pytest.mark.real_pdf
 def test_board_pdf_is_one_page_for_the_assessment(logged_in, client):
     response = client.get(f"/assessments/{logged_in}/board.pdf")
     assert response.status_code == 200
@@ -128,6 +129,7 @@ def test_what_changed_page_without_a_previous_cycle_says_so(logged_in, client):
     assert "No previous approved assessment" in page.text
 
 
+@pytest.mark.real_pdf
 def test_the_pdf_has_the_same_what_changed_content_as_the_page(app, client, auth):
     email, _, second_id = _approved_then_next_cycle(app)
     auth.login(email)
@@ -163,6 +165,7 @@ def test_approval_does_not_warn_when_there_is_a_narrative(app, client, auth):
     assert "The public narrative is empty." not in page
 
 
+@pytest.mark.real_pdf
 def test_approver_role_reaches_the_board_page(app, client, auth):
     email, first_id, _ = _approved_then_next_cycle(app)
     auth.login(email)

@@ -82,6 +82,7 @@ def test_actions_sheet_matches_the_pdf_action_plan(workbook):
     assert book[ACTIONS_SHEET].freeze_panes == "A2"
 
 
+@pytest.mark.real_pdf
 def test_actions_sheet_is_in_the_pdf_plan_order(catalogue):
     from pypdf import PdfReader
 
