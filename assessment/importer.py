@@ -101,6 +101,8 @@ def _load(data: bytes) -> dict[str, Any]:
         raise ImportRefused([f"the file nests deeper than an export does ({MAX_DEPTH} levels)"])
     if not isinstance(document, dict):
         raise ImportRefused(["the file is JSON but not an assessment export (expected an object)"])
+    if _holds_nul(document):
+        raise ImportRefused(["the file holds a NUL character (\\u0000), which no text may hold"])
     return document
 
 
@@ -123,6 +125,21 @@ def _bounded_float(text: str) -> float:
 
 def _refuse_constant(name: str) -> None:
     raise _UnfitNumber(f"{name} is not a number JSON allows")
+
+
+def _holds_nul(document: Any) -> bool:
+    """Return whether any key or string holds U+0000 (no database text column stores it)."""
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str) and "\x00" in value:
+            return True
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
 
 
 def _depth(document: Any) -> int:

@@ -83,8 +83,25 @@ def refuse_json_bodies() -> None:
         abort(415, "This address takes a form or a file upload, not a JSON body.")
 
 
+def refuse_nul_characters() -> None:
+    """Answer 400 to a form value (or file name) holding U+0000.
+
+    No text a person types holds it, and PostgreSQL refuses to store it in a
+    text column: caught here, it is a clear message instead of a 500. Query
+    strings are left to the views, which never store them (a login's `next=`
+    is checked and ignored when it is not a local page).
+    """
+    if request.method not in ("POST", "PUT", "PATCH") or request.is_json:
+        return
+    values = [text for key, texts in request.form.lists() for text in (key, *texts)]
+    values += [f.filename or "" for f in request.files.values()]
+    if any("\x00" in value for value in values):
+        abort(400, "The form held a NUL character (U+0000), which no field accepts.")
+
+
 def register_input_guards(app: Flask) -> None:
     """Bound every `<int:...>` in a URL and refuse bodies the views cannot read."""
     # Before any blueprint is registered: rules pick their converter when added.
     app.url_map.converters["int"] = DatabaseIdConverter
     app.before_request(refuse_json_bodies)
+    app.before_request(refuse_nul_characters)

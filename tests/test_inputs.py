@@ -175,6 +175,25 @@ def test_json_bodies_to_form_pages_are_415(client, logged_in):
 
 
 @pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/assessments/{id}/narrative", {"narrative": "We publish\x00 yearly."}),
+        ("/assessments/{id}/principles/P1", {"q_P1_1-answer": "3", "q_P1_1-comment": "a\x00b"}),
+        ("/assessments/{id}/principles/P1", {"q_P1_1-answer": "3", "q_\x00": "x"}),
+    ],
+)
+def test_a_nul_character_in_a_form_is_400_and_saves_nothing(client, app, logged_in, path, data):
+    # PostgreSQL refuses U+0000 in text columns: without the guard this was a 500 there.
+    response = client.post(path.format(id=logged_in), data=data)
+    assert response.status_code == 400
+    assert "NUL character" in response.text
+    with app.app_context():
+        assessment = db.session.get(Assessment, logged_in)
+        assert assessment.public_narrative == ""
+        assert db.session.scalar(sa.select(sa.func.count(Answer.id))) == 0
+
+
+@pytest.mark.parametrize(
     ("document", "reason"),
     [
         (b"[" * 100_000 + b"]" * 100_000, "nests deeper"),
@@ -183,6 +202,8 @@ def test_json_bodies_to_form_pages_are_415(client, logged_in):
         (b'{"schema_version": "1.1", "n": 1e999999}', "too large"),
         (b'{"schema_version": "1.1", "n": NaN}', "NaN is not a number"),
         (b'{"schema_version": "1.1", "n": -Infinity}', "Infinity is not a number"),
+        (b'{"schema_version": "1.1", "service": "Acme\\u0000Chat"}', "NUL character"),
+        (b'{"schema_version": "1.1", "a\\u0000": 1}', "NUL character"),
     ],
 )
 def test_deep_or_huge_json_imports_are_refused_with_a_reason(
