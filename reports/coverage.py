@@ -66,6 +66,11 @@ SUMMARY_HEADER = ("Framework", "Items", *(s.label for s in ItemStatus))
 SUMMARY_WIDTHS = (40, 8, 8, 12, 8, 14)
 
 
+def _sheet_name(name: str) -> str:
+    """Cut a long framework name to Excel's 31 characters, saying it was cut."""
+    return name if len(name) <= 31 else name[:30].rstrip() + "\u2026"
+
+
 def _score(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
@@ -145,7 +150,7 @@ def coverage_xlsx(
     _summary(summary, scored, coverages)
     taken = {SUMMARY_SHEET.lower(), RULE_SHEET.lower()}
     for coverage in coverages:
-        sheet = workbook.create_sheet(unique_sheet_title(coverage.name, taken))
+        sheet = workbook.create_sheet(unique_sheet_title(_sheet_name(coverage.name), taken))
         write_table(sheet, SHEET_HEADER, _rows(coverage), SHEET_WIDTHS)
     rule = workbook.create_sheet(RULE_SHEET)
     write_table(
