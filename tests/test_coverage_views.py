@@ -145,7 +145,7 @@ def page_items(page: str) -> dict[str, tuple[str, dict[str, str], str]]:
         ref = _text(re.search(r"<h2[^>]*>(.*?)</h2>", section, re.S).group(1))
         status = _text(re.search(r'<span class="badge [^"]*">(.*?)</span>', section).group(1))
         rows = {}
-        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", section.split("<tbody>")[1], re.S):
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", re.split(r"<tbody[^>]*>", section)[1], re.S):
             cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
             question_id = re.search(r">(P\d+\.\d+)</a>", cells[0]).group(1)
             counts_as = _text(
