@@ -170,14 +170,6 @@ class ItemCoverage:
     status: ItemStatus
     questions: tuple[MappedQuestion, ...]
 
-    def count(self, standing: Standing) -> int:
-        """Return how many mapped questions stand this way."""
-        return sum(1 for q in self.questions if q.standing == standing)
-
-    @property
-    def counted(self) -> int:
-        return sum(1 for q in self.questions if q.counted)
-
     @property
     def principle_ids(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(q.principle_id for q in self.questions))
@@ -210,9 +202,9 @@ class UnknownFramework(LookupError):
     """A framework id the catalogue does not map any question to."""
 
 
-def slug(text: str) -> str:
-    """Return text as lower-case words joined by hyphens, safe in a URL."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "item"
+def slug(text: str, fallback: str) -> str:
+    """Return text as lower-case words joined by hyphens, safe in a URL (or the fallback)."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or fallback
 
 
 def _unique(base: str, taken: set[str]) -> str:
@@ -226,7 +218,7 @@ def _unique(base: str, taken: set[str]) -> str:
 def _natural_key(ref: str) -> tuple:
     """Order references as a reader expects: s6, s8, s10, not s10, s6, s8."""
     return tuple(
-        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        (0, int(part), "") if part.isdecimal() else (1, 0, part)
         for part in re.split(r"(\d+)", ref.casefold())
         if part
     )
@@ -260,10 +252,10 @@ def frameworks(catalogue: Catalogue) -> tuple[Framework, ...]:
         anchors: set[str] = set()
         result.append(
             Framework(
-                id=_unique(slug(name), taken),
+                id=_unique(slug(name, "framework"), taken),
                 name=name,
                 items=tuple(
-                    FrameworkItem(ref, _unique(slug(ref), anchors), tuple(notes.items()))
+                    FrameworkItem(ref, _unique(slug(ref, "item"), anchors), tuple(notes.items()))
                     for ref, notes in sorted(items.items(), key=lambda kv: _natural_key(kv[0]))
                 ),
             )

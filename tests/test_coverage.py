@@ -171,6 +171,20 @@ def test_item_refs_split_on_semicolons_and_drop_empty_parts():
     assert item_refs(" a ;; b ; ") == ["a", "b"]
 
 
+def test_names_without_a_latin_letter_or_digit_still_get_ids_and_an_order():
+    spec = copy.deepcopy(SPEC)
+    spec["themes"][0]["principles"][0]["questions"][1]["mappings"] = [
+        {"framework": "日本", "ref": "第²条"},
+        {"framework": "日本", "ref": "٣"},
+        {"framework": "日本", "ref": "第1条"},
+    ]
+    found = frameworks(build_catalogue(spec))
+    japanese = next(f for f in found if f.name == "日本")
+    assert japanese.id == "framework"
+    assert [i.ref for i in japanese.items] == ["٣", "第1条", "第²条"]
+    assert [i.anchor for i in japanese.items] == ["item", "1", "item-2"]
+
+
 def test_an_unknown_framework_id_is_refused():
     for framework_id in ("nope", "", "FW", "fw ", "../fw", "fw.csv"):
         with pytest.raises(UnknownFramework):
