@@ -102,17 +102,32 @@ def render_fingerprint(fmt: str, scored: ScoredAssessment) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-@functools.cache
-def _renderer_fingerprint() -> str:
-    """Return the sha256 of the report templates, stylesheet and rendering code."""
+def renderer_files() -> list[Path]:
+    """Return the files a rendered document depends on besides the scored assessment.
+
+    The report templates, stylesheet and rendering code, and the coverage
+    module: the PDF prints its rule and counts, which the scored assessment
+    does not hold.
+    """
+    from assessment import coverage
     from reports import pdf
 
-    digest = hashlib.sha256()
     code = Path(pdf.__file__).parent
-    files = sorted(
-        [*(pdf.TEMPLATES_DIR / "report").glob("*.html"), *code.glob("*.py"), *code.glob("*.css")]
+    return sorted(
+        [
+            *(pdf.TEMPLATES_DIR / "report").glob("*.html"),
+            *code.glob("*.py"),
+            *code.glob("*.css"),
+            Path(coverage.__file__),
+        ]
     )
-    for path in files:
+
+
+@functools.cache
+def _renderer_fingerprint() -> str:
+    """Return the sha256 of every file in `renderer_files`."""
+    digest = hashlib.sha256()
+    for path in renderer_files():
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()

@@ -132,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
         assessments,
         auth,
         catalogue,
+        coverage,
         evidence,
         health,
         main,
@@ -151,6 +152,7 @@ def register_blueprints(app: Flask) -> None:
         members,
         catalogue,
         reports,
+        coverage,
         transfer,
     ):
         app.register_blueprint(module.bp)

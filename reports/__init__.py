@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from assessment.catalogue import Catalogue
 from assessment.scoring import ScoredAssessment
+from reports.coverage import coverage_csv, coverage_xlsx
 from reports.export import to_csv, to_dict, to_json
 from reports.pdf import render_board_pdf, render_html, render_pdf, render_public_summary
 from reports.xlsx import to_xlsx
@@ -36,6 +37,8 @@ def render(fmt: str, scored: ScoredAssessment, catalogue: Catalogue) -> bytes:
 
 __all__ = [
     "FORMATS",
+    "coverage_csv",
+    "coverage_xlsx",
     "render",
     "render_board_pdf",
     "render_html",

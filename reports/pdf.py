@@ -21,6 +21,7 @@ from weasyprint.document import Document
 from weasyprint.text.fonts import FontConfiguration
 
 from assessment.catalogue import Catalogue, Mapping_
+from assessment.coverage import DISCLAIMER, MAPPINGS_NOTE, ItemStatus, all_coverage, rule_items
 from assessment.resources import resource_path
 from assessment.scoring import Gap, ScoredAssessment, round_half_up
 from reports import content
@@ -148,6 +149,11 @@ def render_html(
         "bands": catalogue.scoring.bands,
         "scales": catalogue.spec.scales,
         "mappings": _mappings(catalogue),
+        "coverage": all_coverage(scored, catalogue),
+        "coverage_statuses": list(ItemStatus),
+        "coverage_rule": rule_items(),
+        "coverage_disclaimer": DISCLAIMER,
+        "mappings_note": MAPPINGS_NOTE,
         "catalogue_mismatch": catalogue.fingerprint != scored.catalogue_fingerprint,
         "catalogue_version": catalogue.version,
         "catalogue_fingerprint": catalogue.fingerprint[:12],

@@ -65,7 +65,7 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 _BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
 
 
-def _cell(value: Any) -> Any:
+def cell_value(value: Any) -> Any:
     """Return a value safe to store: text neutralised, dates as dates, numbers as numbers."""
     if isinstance(value, str):
         return neutralise(value)
@@ -81,15 +81,16 @@ def _score(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-def _write_table(
+def write_table(
     sheet: Worksheet, header: Sequence[str], rows: Iterable[Sequence[Any]], widths: Sequence[int]
 ) -> None:
+    """Write a header row and safe cells, wrapped, with frozen header and a filter."""
     sheet.append(list(header))
     for cell in sheet[1]:
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
     for row in rows:
-        sheet.append([_cell(v) for v in row])
+        sheet.append([cell_value(v) for v in row])
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     for row in sheet.iter_rows(min_row=2):
@@ -101,7 +102,12 @@ def _write_table(
 
 def sheet_title(theme: ThemeResult, taken: set[str]) -> str:
     """Return a valid, unique Excel sheet title for a theme."""
-    base = _BAD_TITLE.sub(" ", f"{theme.id} {theme.title}").strip()[:31]
+    return unique_sheet_title(f"{theme.id} {theme.title}", taken)
+
+
+def unique_sheet_title(text: str, taken: set[str]) -> str:
+    """Return a valid Excel sheet title from any text, unique among `taken` (which it joins)."""
+    base = _BAD_TITLE.sub(" ", text).strip()[:31].strip() or "Sheet"
     title, n = base, 2
     while title.lower() in taken:
         suffix = f" ({n})"
@@ -136,7 +142,7 @@ def _summary(sheet: Worksheet, scored: ScoredAssessment) -> None:
                 ("Principle", p.id, p.title, _score(p.score), p.band)
                 + (p.band_colour or "", round(p.completion, 4))
             )
-    _write_table(sheet, SUMMARY_HEADER, rows, SUMMARY_WIDTHS)
+    write_table(sheet, SUMMARY_HEADER, rows, SUMMARY_WIDTHS)
     for row in sheet.iter_rows(min_row=2, min_col=7, max_col=7):
         row[0].number_format = "0%"
     # The facts sit to the right of the table so the table keeps row 1 as its header.
@@ -144,7 +150,7 @@ def _summary(sheet: Worksheet, scored: ScoredAssessment) -> None:
     sheet.cell(row=1, column=start, value="About").font = HEADER_FONT
     for offset, (label, value) in enumerate(facts, start=2):
         sheet.cell(row=offset, column=start, value=label)
-        sheet.cell(row=offset, column=start + 1, value=_cell(value))
+        sheet.cell(row=offset, column=start + 1, value=cell_value(value))
     sheet.cell(row=7, column=start + 1).number_format = "0%"
     sheet.column_dimensions[get_column_letter(start)].width = 24
     sheet.column_dimensions[get_column_letter(start + 1)].width = 40
@@ -197,11 +203,11 @@ def to_xlsx(scored: ScoredAssessment) -> bytes:
     taken = {SUMMARY_SHEET.lower(), ACTIONS_SHEET.lower()}
     for theme in scored.themes:
         sheet = workbook.create_sheet(sheet_title(theme, taken))
-        _write_table(sheet, THEME_HEADER, _theme_rows(theme), THEME_WIDTHS)
+        write_table(sheet, THEME_HEADER, _theme_rows(theme), THEME_WIDTHS)
         for row in sheet.iter_rows(min_row=2, min_col=14, max_col=14):
             row[0].number_format = "yyyy-mm-dd"
     actions = workbook.create_sheet(ACTIONS_SHEET)
-    _write_table(actions, ACTIONS_HEADER, _action_rows(scored), ACTIONS_WIDTHS)
+    write_table(actions, ACTIONS_HEADER, _action_rows(scored), ACTIONS_WIDTHS)
     for row in actions.iter_rows(min_row=2, min_col=9, max_col=9):
         row[0].number_format = "yyyy-mm-dd"
     workbook.properties.title = f"{scored.info.organisation}: {scored.info.service}"

@@ -134,3 +134,14 @@ def test_only_documents_that_show_the_audit_trail_read_it(
         s for s in seen if s.lstrip().upper().startswith("SELECT") and "audit_event" in s
     ]
     assert bool(audit_reads) is reads_audit, audit_reads
+
+
+def test_a_cached_pdf_is_rendered_again_when_the_coverage_rule_changes():
+    """The PDF prints the coverage rule and counts, which the scored assessment does not hold."""
+    from pathlib import Path
+
+    from assessment import coverage
+
+    files = documents.renderer_files()
+    assert Path(coverage.__file__) in files
+    assert any(p.name == "_appendix.html" for p in files)

@@ -1,0 +1,51 @@
+"""End to end: the coverage pages read on a desktop and on a phone without sideways scrolling."""
+
+import pytest
+
+from assessment.extensions import db
+from tests.factories import PASSWORD, make_answer, make_assessment, make_user
+
+pytestmark = pytest.mark.e2e
+
+PAGES = [
+    "frameworks/",
+    "frameworks/australia-bose-determination-2022",
+    "frameworks/dtsp-best-practices-framework",
+    "frameworks/ofcom-illegal-content-codes-u2u",
+]
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_coverage_pages_fit_the_screen(live_server, page, width):
+    base, app = live_server
+    with app.app_context():
+        user = make_user()
+        assessment = make_assessment(user)
+        for question_id, value in {"P1.1": "4", "P2.5": "0", "P11.1": "3", "P9.1": "na"}.items():
+            make_answer(assessment, question_id, value)
+        db.session.commit()
+        email, assessment_id = user.email, assessment.id
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{base}/auth/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    page.goto(f"{base}/assessments/{assessment_id}/")
+    page.get_by_role("link", name="Coverage of other frameworks").click()
+    assert page.locator("h1").inner_text() == "Coverage of other frameworks"
+    for path in PAGES:
+        page.goto(f"{base}/assessments/{assessment_id}/{path}")
+        scroll, client = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert scroll <= client, (path, scroll, client)
+        too_wide = page.evaluate(
+            "[...document.querySelectorAll('table')]"
+            ".filter(t => t.scrollWidth > t.parentElement.clientWidth).length"
+        )
+        assert too_wide == 0, path
+    # On a phone each mapped question's cells are labelled, since the column headers are hidden.
+    answer = page.locator("table.mapped-questions td[data-label='Answer']").first
+    label = answer.evaluate("e => getComputedStyle(e, '::before').content")
+    assert (label == '"Answer: "') is (width == 390)
