@@ -16,6 +16,7 @@ server's certificate and name against the system's trust store.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import smtplib
@@ -74,26 +75,35 @@ def check_mail_settings(app: Flask) -> None:
             "FLASK_MAIL_USE_TLS and FLASK_MAIL_USE_SSL are both on: use TLS for STARTTLS "
             "(usually port 587) or SSL for TLS from the start (usually port 465), not both."
         )
+    config["MAIL_PORT"] = _port(config)
+    config["MAIL_DEFAULT_SENDER"] = _sender(config["MAIL_DEFAULT_SENDER"])
+    try:
+        config["MAIL_TIMEOUT"] = float(config["MAIL_TIMEOUT"])
+    except (TypeError, ValueError):
+        raise SystemExit(f"FLASK_MAIL_TIMEOUT={config['MAIL_TIMEOUT']!r} is not seconds.") from None
+
+
+def _port(config) -> int:
     port = config["MAIL_PORT"]
     if port in (None, ""):
-        port = 465 if config["MAIL_USE_SSL"] else 587 if config["MAIL_USE_TLS"] else 25
+        return 465 if config["MAIL_USE_SSL"] else 587 if config["MAIL_USE_TLS"] else 25
     try:
-        config["MAIL_PORT"] = int(port)
+        number = int(port)
     except (TypeError, ValueError):
-        raise SystemExit(f"FLASK_MAIL_PORT={port!r} is not a port number.") from None
-    if not 0 < config["MAIL_PORT"] < 65536:
+        number = 0
+    if not 0 < number < 65536:
         raise SystemExit(f"FLASK_MAIL_PORT={port!r} is not a port number.")
-    sender = str(config["MAIL_DEFAULT_SENDER"] or "").strip()
+    return number
+
+
+def _sender(value: object) -> str:
+    sender = str(value or "").strip()
     if "@" not in parseaddr(sender)[1]:
         raise SystemExit(
             "FLASK_MAIL_SERVER is set, so FLASK_MAIL_DEFAULT_SENDER must give the From address "
             "of the app's e-mail, e.g. 'VP self-assessment <vp@example.org>'."
         )
-    config["MAIL_DEFAULT_SENDER"] = sender
-    try:
-        config["MAIL_TIMEOUT"] = float(config["MAIL_TIMEOUT"])
-    except (TypeError, ValueError):
-        raise SystemExit(f"FLASK_MAIL_TIMEOUT={config['MAIL_TIMEOUT']!r} is not seconds.") from None
+    return sender
 
 
 def mail_configured(app: Flask | None = None) -> bool:
@@ -199,16 +209,16 @@ class Postbox:
 
 
 def _quietly_close(smtp: smtplib.SMTP) -> None:
-    try:
+    with contextlib.suppress(OSError):  # closing a dead socket
         smtp.close()
-    except OSError:  # pragma: no cover - closing a dead socket
-        pass
 
 
 def _describe(exc: BaseException) -> str:
     """Say what went wrong in one line, without the server's whole transcript."""
     if isinstance(exc, smtplib.SMTPResponseException):
-        text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else ""
+        text = (
+            exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else ""
+        )
         return one_line(f"{type(exc).__name__}: {exc.smtp_code} {text}", 300)
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return one_line(f"the server refused the recipient ({', '.join(exc.recipients)})", 300)

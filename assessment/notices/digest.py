@@ -209,7 +209,6 @@ def _queue_digest(user_id: int, items: list[DueItem], day: date) -> None:
         return
     db.session.flush()
     db.session.add_all(
-        ReminderSent(user_id=user_id, item=item.key, day=day, mail_id=message.id)
-        for item in items
+        ReminderSent(user_id=user_id, item=item.key, day=day, mail_id=message.id) for item in items
     )
     db.session.flush()

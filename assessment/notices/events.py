@@ -184,10 +184,10 @@ def approved(assessment: Assessment, actor: User) -> list[MailMessage]:
 
 @dataclass(frozen=True)
 class AssignmentChange:
-    """A principle that now has this owner and due date."""
+    """A principle that now has this owner (or nobody) and due date."""
 
     principle_id: str
-    owner_id: int
+    owner_id: int | None
     due_date: date | None
 
 
@@ -197,7 +197,8 @@ def assignments_changed(
     """Tell each new owner (or owner with a new due date) what is theirs: one e-mail each."""
     by_owner: dict[int, list[AssignmentChange]] = {}
     for change in changes:
-        by_owner.setdefault(change.owner_id, []).append(change)
+        if change.owner_id is not None:
+            by_owner.setdefault(change.owner_id, []).append(change)
     catalogue = current_catalogue()
     messages = []
     for owner in members_of(assessment.organisation_id, user_ids=by_owner):

@@ -28,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import Flask, Response, current_app, flash, has_request_context
+from flask import Flask, Response, current_app, flash
 from sqlalchemy.orm import Session
 
 from assessment import jobs
@@ -280,9 +280,7 @@ def requeue_failed() -> int:
     session.info.setdefault(_PENDING, []).append(job.id)
     return db.session.execute(
         sa.update(MailMessage)
-        .where(
-            MailMessage.id.in_(ids), MailMessage.state.in_([MailState.FAILED, MailState.QUEUED])
-        )
+        .where(MailMessage.id.in_(ids), MailMessage.state.in_([MailState.FAILED, MailState.QUEUED]))
         .values(state=MailState.QUEUED, job_id=job.id)
         .execution_options(synchronize_session=False)
     ).rowcount

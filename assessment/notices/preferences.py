@@ -13,7 +13,9 @@ from assessment.notices.kinds import ALL, KINDS, optional_kinds
 
 def turned_off(user_id: int) -> set[str]:
     """Return the kinds this person turned off (`all` among them when they turned all off)."""
-    return set(db.session.scalars(sa.select(NoticeOptOut.kind).where(NoticeOptOut.user_id == user_id)))
+    return set(
+        db.session.scalars(sa.select(NoticeOptOut.kind).where(NoticeOptOut.user_id == user_id))
+    )
 
 
 def wanting(user_ids: Iterable[int], kind: str) -> set[int]:

@@ -198,8 +198,10 @@ def reset_password(token: str):
         db.session.commit()
         security_event("password_reset", user=user.id)
         start_session(user)
-        flash("Your password is changed and you are logged in. Other sessions are logged out.",
-              "success")
+        flash(
+            "Your password is changed and you are logged in. Other sessions are logged out.",
+            "success",
+        )
         return redirect(url_for("assessments.index"))
     page = render_template("auth/reset.html", form=form, user=user)
     return page, 422 if form.errors else 200, {"Cache-Control": "no-store"}

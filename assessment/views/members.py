@@ -112,7 +112,9 @@ def invite():
     if email and mail_configured():
         notices.invitation(find_invitation(token), current_user, link)
         db.session.commit()
-        flash(f"Invitation e-mailed to {email}; its link works once and expires in 7 days.", "success")
+        flash(
+            f"Invitation e-mailed to {email}; its link works once and expires in 7 days.", "success"
+        )
         return redirect(url_for("members.index"))
     db.session.commit()
     session["new_invitation_link"] = link

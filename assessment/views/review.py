@@ -244,8 +244,7 @@ def assignments(assessment_id: int):
                     row = Assignment(assessment=assessment, principle_id=principle_id)
                     db.session.add(row)
                 row.owner_id, row.due_date = owner_id, group.due_date.data
-                if owner_id is not None:
-                    assigned.append(notices.AssignmentChange(principle_id, owner_id, row.due_date))
+                assigned.append(notices.AssignmentChange(principle_id, owner_id, row.due_date))
                 audit.record(
                     organisation_id=assessment.organisation_id,
                     assessment_id=assessment.id,
