@@ -9,6 +9,10 @@ and the failure is logged and recorded.
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
+import uuid
 from types import SimpleNamespace
 
 import pytest
@@ -27,7 +31,7 @@ from assessment.models import (
     Status,
 )
 from assessment.notices import kinds
-from tests import mailserver
+from tests import mailserver, test_jobs
 from tests.factories import PASSWORD, approval_data, make_answer, make_assessment, make_user
 from tests.mailserver import EXTERNAL_URL, SENDER, BufferedClient, free_port, mail_settings
 
@@ -514,3 +518,42 @@ def test_answers_by_the_approver_do_not_make_them_a_recipient(app, team, smtp):
     admin.post(f"/assessments/{team.id}/approve", data=approval_data(admin, team.id))
     assert "ada@example.org" not in recipients(smtp)
     assert recipients(smtp) == ["respondent@example.org"]
+
+
+# --- through the job queue ---------------------------------------------------------------------
+
+redis_url = test_jobs.redis_url
+
+
+def test_with_redis_the_e_mail_goes_through_the_queue_and_a_worker_sends_it(
+    app, app_config, team, smtp, redis_url
+):
+    queue = f"vp-test-{uuid.uuid4().hex[:12]}"
+    app.config.update(REDIS_URL=redis_url, JOBS_QUEUE=queue)
+    respondent = client_for(app, team.emails["respondent"])
+    assert respondent.post(f"/assessments/{team.id}/submit").status_code == 302
+    assert smtp.messages == []  # the web process only queued it
+    with app.app_context():
+        job = db.session.scalars(sa.select(Job).where(Job.kind == "send_mail")).one()
+        assert job.state == JobState.QUEUED
+    environment = {
+        **os.environ,
+        "FLASK_APP": "app",
+        "DATABASE_URL": app_config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "worker-test",
+        "FLASK_MAIL_SERVER": "127.0.0.1",
+        "FLASK_MAIL_PORT": str(smtp.port),
+        "FLASK_MAIL_DEFAULT_SENDER": SENDER,
+    }
+    worker = subprocess.run(
+        [sys.executable, "-m", "flask", "worker", "--burst", "--queue", queue],
+        cwd=test_jobs.ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert worker.returncode == 0, worker.stderr
+    assert recipients(smtp) == ["ada@example.org", "reviewer@example.org"]
+    assert {state for *_, state in stored_mail(app)} == {MailState.SENT}

@@ -124,6 +124,8 @@ def register(app: Flask) -> None:
 
 
 def _send_after_response(response: Response) -> Response:
+    if not db.session.registry.has():
+        return response  # this request never used the database (a static file)
     job_ids, announced = take_ready()
     if announced and not mail_configured():
         flash(_logged_instead(announced), "info")
