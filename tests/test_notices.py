@@ -261,6 +261,16 @@ def test_an_invitation_is_e_mailed_and_its_link_works(app, team, smtp):
         )
 
 
+def test_an_invitation_e_mail_that_failed_says_so_on_the_members_page(app, team, smtp):
+    app.config["MAIL_PORT"] = free_port()  # nothing listens there
+    admin = client_for(app, team.emails["admin"])
+    response = admin.post("/members/invite", data={"role": "viewer", "email": "new@example.org"})
+    assert response.status_code == 302
+    page = admin.get("/members/").text
+    assert "new@example.org as viewer" in page
+    assert "<strong>the e-mail could not be sent</strong>" in page
+
+
 def test_an_invitation_without_an_address_shows_the_link(app, team, smtp):
     admin = client_for(app, team.emails["admin"])
     admin.post("/members/invite", data={"role": "viewer", "email": ""})
@@ -377,7 +387,7 @@ def test_without_a_mail_server_the_e_mail_goes_to_the_log_and_the_page_says_so(
     response = respondent.post(f"/assessments/{team.id}/submit", follow_redirects=True)
     assert response.status_code == 200
     assert (
-        "E-mail is not configured, so 2 e-mails (an assessment is submitted for review) "
+        "E-mail is not configured, so 2 e-mails (review requested) "
         "went to the server log instead of being sent." in response.text
     )
     assert smtp.messages == []

@@ -13,6 +13,7 @@ class NoticeKind:
     """One kind of e-mail; its body is `templates/mail/<name>.txt`."""
 
     name: str
+    title: str  # a short name, in messages ("review requested")
     label: str  # on the preferences page
     optional: bool = True  # a person may turn it off
     # Without a mail server, the page that caused it says the e-mail went to the log.
@@ -42,6 +43,7 @@ def optional_kinds() -> list[NoticeKind]:
 INVITATION = register(
     NoticeKind(
         "invitation",
+        "invitation",
         "Invitations to join an organisation",
         optional=False,
         announce=False,
@@ -49,23 +51,33 @@ INVITATION = register(
     )
 )
 REVIEW_REQUESTED = register(
-    NoticeKind("review_requested", "An assessment is submitted for review (reviewers and admins)")
+    NoticeKind(
+        "review_requested",
+        "review requested",
+        "An assessment is submitted for review (reviewers and admins)",
+    )
 )
 CHANGES_REQUESTED = register(
     NoticeKind(
         "changes_requested",
+        "changes requested",
         "A reviewer requests changes (to the submitter and the principles' owners)",
     )
 )
 APPROVED = register(
-    NoticeKind("approved", "An assessment is approved (to the submitter and contributors)")
+    NoticeKind(
+        "approved", "approved", "An assessment is approved (to the submitter and contributors)"
+    )
 )
 ASSIGNMENT = register(
-    NoticeKind("assignment", "A principle is assigned to you, or its due date changes")
+    NoticeKind(
+        "assignment", "assignment", "A principle is assigned to you, or its due date changes"
+    )
 )
 DIGEST = register(
     NoticeKind(
         "digest",
+        "daily digest",
         "Daily digest: principles you own that are due within 7 days or overdue, "
         "and reviews waiting for you",
     )
@@ -73,6 +85,7 @@ DIGEST = register(
 PASSWORD_RESET = register(
     NoticeKind(
         "password_reset",
+        "password reset",
         "Password reset links you ask for",
         optional=False,
         announce=False,

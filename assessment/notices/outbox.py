@@ -137,7 +137,7 @@ def _send_after_response(response: Response) -> Response:
 
 def _logged_instead(announced: Counter) -> str:
     count = sum(announced.values())
-    kinds = ", ".join(KINDS[name].label.split(" (")[0].lower() for name in announced)
+    kinds = ", ".join(KINDS[name].title for name in announced)
     return (
         f"E-mail is not configured, so {count} e-mail{'s' if count != 1 else ''} ({kinds}) "
         "went to the server log instead of being sent."
@@ -216,7 +216,7 @@ def send_messages(message_ids: list[int]) -> Delivery:
     return delivery
 
 
-_SECRET = NoticeKind("unknown", "", secret=True)  # a kind no longer registered: assume a secret
+_SECRET = NoticeKind("unknown", "", "", secret=True)  # a kind no longer registered: assume a secret
 
 
 def _claim(message_id: int) -> tuple[str, Outgoing] | None:
