@@ -15,9 +15,9 @@ A stored token row would do the same with a table, a cleanup and a race
 between two uses; the signature needs none of them.
 
 Asking for a link never says whether the address has an account: the same
-page, the same words, and the same work (a token signed and an e-mail
-rendered for nobody) whether or not it has one. The e-mail itself is sent
-after the response.
+page, the same words, and the same work in the request (a token signed and an
+e-mail rendered for nobody) whether or not it has one. The e-mail is written
+to the outbox and sent only after the response has gone.
 """
 
 from __future__ import annotations

@@ -49,6 +49,7 @@ def main() -> None:
                 "MAIL_DEFAULT_SENDER": "vp@example.org",
                 "PASSWORD_RESET_MAX_PER_EMAIL": 10 * ROUNDS,
                 "PASSWORD_RESET_MAX_PER_ADDRESS": 10 * ROUNDS,
+                "LOG_LEVEL": "ERROR",
             }
         )
         with app.app_context():

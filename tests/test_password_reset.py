@@ -325,3 +325,22 @@ def test_hostile_addresses_get_a_clear_answer(app, person, smtp, email):
     response = ask(app.test_client(), email)
     assert response.status_code in (302, 422, 429), response.status_code
     assert all("Bcc" not in str(m.message) for m in smtp.messages)
+
+
+def test_the_reset_e_mail_is_written_and_sent_only_once_the_response_has_gone(app, person, smtp):
+    """In the request, a known address writes exactly what an unknown one does."""
+    from flask.testing import FlaskClient
+
+    from assessment.models import Job
+
+    client = FlaskClient(app, app.response_class)  # reads the response, not to its end
+    response = client.post("/auth/forgot", data={"email": person})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.scalars(sa.select(MailMessage)).first() is None
+        assert db.session.scalars(sa.select(Job)).first() is None
+    assert smtp.messages == []
+    response.close()  # what the server does once the browser has the response
+    assert [m.rcpt_tos for m in smtp.messages] == [[person]]
+    with app.app_context():
+        assert db.session.scalars(sa.select(MailMessage.state)).one() == "sent"

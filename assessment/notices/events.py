@@ -28,7 +28,7 @@ from assessment.models import (
     User,
 )
 from assessment.notices import kinds, preferences
-from assessment.notices.outbox import queue
+from assessment.notices.outbox import queue, queue_after_response
 
 # Audit actions that make someone a contributor to an assessment.
 CONTRIBUTIONS = ("create", "answer", "evidence", "profile", "narrative")
@@ -254,9 +254,13 @@ def daily_digest(user: User, items: list, day: date) -> MailMessage | None:
     return messages[0] if messages else None
 
 
-def password_reset(user: User, reset_link: str) -> MailMessage:
-    """Send a password reset link to the account's address (always: the person asked)."""
-    return queue(
+def password_reset(user: User, reset_link: str) -> None:
+    """Send a password reset link to the account's address (always: the person asked).
+
+    Written to the outbox after the response: the request must take as long
+    for an address without an account, which writes nothing.
+    """
+    queue_after_response(
         kinds.PASSWORD_RESET,
         to_address=user.email,
         subject="Choose a new password for the VP self-assessment",

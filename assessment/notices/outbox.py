@@ -12,6 +12,10 @@ sent inside a transaction. After the commit:
   says nothing about whether an e-mail was sent: see the password reset);
 - a command (`flask send-reminders`) dispatches them itself (`dispatch_ready`).
 
+An e-mail that reports no change (a password reset link) is written to the
+outbox only after the response (`queue_after_response`), so the request does
+the same work whether or not it has one to send.
+
 A job sends its messages one by one: each is claimed (queued -> sending) in a
 short transaction of its own before it goes to the server, then marked sent
 or failed. A failure is logged and recorded on the row and fails the job;
@@ -28,7 +32,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import Flask, Response, current_app, flash
+from flask import Flask, Response, current_app, flash, g
 from sqlalchemy.orm import Session
 
 from assessment import jobs
@@ -49,6 +53,7 @@ _PENDING = "notices.pending"
 _ANNOUNCE = "notices.announce"
 _READY = "notices.ready"
 _READY_ANNOUNCE = "notices.ready_announce"
+_DEFERRED = "notices_deferred"  # in flask.g: e-mail written only after the response
 
 
 def queue(
@@ -123,16 +128,43 @@ def register(app: Flask) -> None:
     app.after_request(_send_after_response)
 
 
+def queue_after_response(kind: NoticeKind, **fields) -> None:
+    """Write one e-mail to the outbox only once the response has gone, then send it.
+
+    For an e-mail that reports no change in the database (a password reset
+    link): the request then does the same work whether or not it has an
+    e-mail to send, so its duration tells nothing (see `password_reset`).
+    """
+    g.setdefault(_DEFERRED, []).append((kind, fields))
+
+
 def _send_after_response(response: Response) -> Response:
+    deferred = g.pop(_DEFERRED, [])
+    app = current_app._get_current_object()
+    if deferred:
+        response.call_on_close(lambda: _queue_and_dispatch(app, deferred))
     if not db.session.registry.has():
         return response  # this request never used the database (a static file)
     job_ids, announced = take_ready()
     if announced and not mail_configured():
         flash(_logged_instead(announced), "info")
     if job_ids:
-        app = current_app._get_current_object()
         response.call_on_close(lambda: _dispatch_all(app, job_ids))
     return response
+
+
+def _queue_and_dispatch(app: Flask, deferred: list) -> None:
+    """Write deferred e-mail in a transaction of its own, then send it; log any failure."""
+    with app.app_context():
+        try:
+            with write_transaction(db.session):
+                for kind, fields in deferred:
+                    queue(kind, **fields)
+            job_ids, _ = take_ready()
+        except Exception:  # noqa: BLE001 - the response has gone: log it
+            log.exception("e-mail (%s) could not be queued", ", ".join(k.name for k, _ in deferred))
+            return
+    _dispatch_all(app, job_ids)
 
 
 def _logged_instead(announced: Counter) -> str:
