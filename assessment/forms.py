@@ -415,7 +415,11 @@ class NarrativeForm(FlaskForm):
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(
         "Email",
-        validators=[DataRequired("Give the email address you log in with."), Length(max=254)],
+        validators=[
+            DataRequired("Give the email address you log in with."),
+            Email(),
+            Length(max=254),
+        ],
         filters=[_strip],
         render_kw={"autocomplete": "email"},
     )
