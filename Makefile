@@ -55,6 +55,7 @@ test: lint
 bench: install
 	$(PY) bench/report.py
 	$(PY) bench/save.py
+	$(PY) bench/reset_timing.py
 
 # Background jobs from REDIS_URL (without it, jobs run inside the web process).
 worker: install

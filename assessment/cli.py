@@ -1,4 +1,5 @@
-"""Command-line tools: `flask demo`, `flask report`, `flask create-user`, `flask catalogue check`."""
+"""Command-line tools: `flask demo`, `flask report`, `flask create-user`, `flask catalogue check`,
+`flask worker`, `flask send-reminders`."""
 
 from __future__ import annotations
 
@@ -201,6 +202,38 @@ def worker_command(burst: bool, queue_name: str | None, niceness: int) -> None:
         raise click.ClickException(f"Redis at {url} cannot be reached: {exc}") from None
 
 
+@click.command("send-reminders")
+@with_appcontext
+def send_reminders_command() -> None:
+    """Send today's digest of due, overdue and waiting items; safe to run twice a day from cron."""
+    from flask import current_app
+
+    from assessment import jobs
+    from assessment.mail import mail_configured
+    from assessment.models import JobState
+    from assessment.notices.digest import send_reminders
+
+    run = send_reminders()
+    click.echo(
+        f"{run.day.isoformat()}: {run.digests} digest{'s' if run.digests != 1 else ''} "
+        f"({run.items} item{'s' if run.items != 1 else ''}) queued; "
+        f"{run.already} {'people' if run.already != 1 else 'person'} already reminded today; "
+        f"{run.retried} earlier e-mail{'s' if run.retried != 1 else ''} queued again."
+    )
+    if not current_app.config.get("EXTERNAL_URL"):
+        click.echo("FLASK_EXTERNAL_URL is not set: the digests carry no links.", err=True)
+    states = [jobs.dispatch(job_id) for job_id in run.job_ids]
+    if jobs.queue_for(current_app) is not None:
+        click.echo(f"{len(states)} e-mail job(s) put on the queue for `flask worker`.")
+    elif not mail_configured():
+        click.echo("E-mail is not configured (FLASK_MAIL_SERVER): the digests went to the log.")
+    failed = states.count(JobState.FAILED)
+    if failed:
+        raise click.ClickException(
+            f"{failed} e-mail job(s) failed: see the log; the next run retries them"
+        )
+
+
 def register(app: Flask) -> None:
     """Attach the app's commands (`flask catalogue` comes in through an entry point)."""
     for command in (
@@ -209,5 +242,6 @@ def register(app: Flask) -> None:
         create_user_command,
         verify_command,
         worker_command,
+        send_reminders_command,
     ):
         app.cli.add_command(command)

@@ -17,6 +17,8 @@ from assessment.extensions import csrf, db, login_manager, migrate
 from assessment.inputs import register_input_guards
 from assessment.links import check_external_url, trusted_hosts_setting
 from assessment.logs import register_logging
+from assessment.mail import DEFAULTS as MAIL_DEFAULTS
+from assessment.mail import check_mail_settings
 from assessment.resources import MIGRATIONS_DIR, TEMPLATES_DIR
 from assessment.security import register_security
 from assessment.storage import check_storage_setting
@@ -44,6 +46,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # Jobs go to RQ on this Redis when set; otherwise they run in-process.
         REDIS_URL="",
         JOBS_QUEUE="vp-assessment",
+        # E-mail through SMTP (FLASK_MAIL_SERVER and friends); unset, it goes to the log.
+        **MAIL_DEFAULTS,
     )
     if test_config is None:
         app.config.from_prefixed_env()
@@ -107,6 +111,7 @@ def configure_deployment(app: Flask) -> None:
     app.config["TRUSTED_HOSTS"] = trusted_hosts_setting(app.config.get("TRUSTED_HOSTS"))
     app.config["EVIDENCE_STORAGE"] = check_storage_setting(app.config["EVIDENCE_STORAGE"])
     check_external_url(app)
+    check_mail_settings(app)
     hops = int(app.config.get("PROXY_FIX") or 0)
     if hops > 0:
         # Only the client address and scheme: the host comes from EXTERNAL_URL or
@@ -125,10 +130,14 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to see this page."
     login_manager.login_message_category = "info"
+    from assessment.notices import outbox  # e-mail of committed changes, after the response
+
+    outbox.register(app)
 
 
 def register_blueprints(app: Flask) -> None:
     from assessment.views import (
+        account,
         assessments,
         auth,
         catalogue,
@@ -154,6 +163,7 @@ def register_blueprints(app: Flask) -> None:
         reports,
         coverage,
         transfer,
+        account,
     ):
         app.register_blueprint(module.bp)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     DecimalField,
     EmailField,
@@ -371,7 +372,7 @@ ROLE_CHOICES = [
 
 class InviteForm(FlaskForm):
     email = EmailField(
-        "Email (optional, for your own records)",
+        "Email (optional: the invitation is e-mailed there)",
         validators=[Optional(), Email(), Length(max=254)],
         filters=[_strip],
     )
@@ -406,3 +407,50 @@ class NarrativeForm(FlaskForm):
         description="Published as written in the public summary PDF: no internal detail.",
     )
     submit = SubmitField("Save the narrative")
+
+
+# -- password reset and e-mail preferences --------------------------------------
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "Email",
+        validators=[
+            DataRequired("Give the email address you log in with."),
+            Email(),
+            Length(max=254),
+        ],
+        filters=[_strip],
+        render_kw={"autocomplete": "email"},
+    )
+    submit = SubmitField("Send me a link")
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(min=PASSWORD_MIN, max=200)],
+        description=f"At least {PASSWORD_MIN} characters.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField("Set the new password")
+
+
+def build_notice_preferences_form(kinds: Iterable[tuple[str, str]]) -> type[FlaskForm]:
+    """Build the e-mail preferences form: a checkbox per kind of notice, and one for none."""
+
+    class NoticePreferencesForm(FlaskForm):
+        wanted = MultiCheckboxField(
+            "Send me an e-mail when",
+            choices=[SelectChoice(name, label) for name, label in kinds],
+            validators=[Optional()],
+        )
+        all_off = BooleanField("No e-mail notices at all (password reset links still come)")
+        submit = SubmitField("Save my e-mail choices")
+
+    return NoticePreferencesForm

@@ -1,4 +1,4 @@
-"""Background jobs: long work (issuing a PDF) outside web requests and database transactions.
+"""Background jobs: long work (issuing a PDF, sending e-mail) outside requests and transactions.
 
 A job is a row (`Job`), so every page can show its state: queued, rendering,
 done, or failed with a retry. With `REDIS_URL` set, `dispatch` puts the job's
@@ -28,6 +28,7 @@ from assessment.extensions import db
 from assessment.models import IssuedReport, Job, JobState, RenderedDocument, Status, utcnow
 
 ISSUE_REPORT = "issue_report"
+SEND_MAIL = "send_mail"  # see assessment.notices.outbox
 DEFAULT_QUEUE = "vp-assessment"
 JOB_TIMEOUT_SECONDS = 600
 # A job still queued or rendering after this long lost its worker: it may be retried.
@@ -41,7 +42,9 @@ class JobFailed(Exception):
     """Work that could not be done; the message is shown next to the retry button."""
 
 
-def create_job(kind: str, *, organisation_id: int, assessment_id: int | None, user_id: int | None):
+def create_job(
+    kind: str, *, organisation_id: int | None, assessment_id: int | None, user_id: int | None
+):
     """Add a queued job to the session; the caller commits, then calls `dispatch`."""
     job = Job(
         organisation_id=organisation_id,
@@ -260,4 +263,11 @@ def _issue_report(job: Job):
     return store
 
 
-WORK = {ISSUE_REPORT: _issue_report}
+def _send_mail(job: Job):
+    """Send the job's e-mail from the outbox (imported here: the outbox creates jobs)."""
+    from assessment.notices.outbox import send_job
+
+    return send_job(job)
+
+
+WORK = {ISSUE_REPORT: _issue_report, SEND_MAIL: _send_mail}

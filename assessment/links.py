@@ -1,4 +1,4 @@
-"""Absolute links (invitations, and e-mail later) from the configured address, not the Host header.
+"""Absolute links (invitations, e-mail) from the configured address, not the Host header.
 
 A link that leaves the site is read later by someone else: built from the
 request's Host header, anyone who can send a request with another Host gets
@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
@@ -60,6 +60,15 @@ def _is_loopback(host: str) -> bool:
 def absolute_url_for(endpoint: str, **values: object) -> str:
     """Return an absolute link to an endpoint of this site, or raise NoExternalURL."""
     base = current_app.config.get("EXTERNAL_URL")
+    if not has_request_context():
+        # A command or a job (`flask send-reminders`): only the configured address will do.
+        if not base:
+            raise NoExternalURL(
+                "Links in e-mail sent from the command line need the site's address: "
+                "set FLASK_EXTERNAL_URL (for example https://vp.example.org)."
+            )
+        adapter = current_app.url_map.bind("localhost", script_name="/")
+        return base + adapter.build(endpoint, values)
     if base:
         path = url_for(endpoint, **values)
         root = request.script_root

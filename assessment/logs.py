@@ -92,7 +92,7 @@ def security_event(kind: str, /, **fields: object) -> None:
     """Log a security-relevant event at WARNING: `security <kind> key=value ...`."""
     if has_request_context():
         fields.setdefault("ip", request.remote_addr or "-")
-        fields.setdefault("path", request.path)
+        fields.setdefault("path", _mask_token(request.path))
     details = " ".join(f"{key}={_field(value)}" for key, value in fields.items())
     security_log.warning("security %s %s", kind, details)
 
@@ -132,7 +132,11 @@ def _log_request(response: Response) -> Response:
 
 def _loggable_path() -> str:
     """Return the path and query, with secrets in the URL (an invitation token) masked."""
-    path = request.full_path.rstrip("?") if request.query_string else request.path
+    return _mask_token(request.full_path.rstrip("?") if request.query_string else request.path)
+
+
+def _mask_token(path: str) -> str:
+    """Replace the secret in the URL (an invitation or password reset token) by `<token>`."""
     token = (request.view_args or {}).get("token")
     return path.replace(token, "<token>") if isinstance(token, str) and token else path
 

@@ -351,10 +351,14 @@ class JobState(enum.StrEnum):
 
 
 class Job(db.Model):
-    """Long work (issuing a PDF) done outside any web request; pages show its state."""
+    """Long work (issuing a PDF, sending e-mail) done outside any web request; pages show its state.
+
+    `organisation_id` is empty for work that belongs to no organisation (the
+    e-mail of a password reset, a person's daily digest across organisations).
+    """
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(
+    organisation_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("organisation.id", ondelete="CASCADE"), index=True
     )
     assessment_id: Mapped[int | None] = mapped_column(
@@ -388,4 +392,73 @@ class RenderedDocument(db.Model):
     kind: Mapped[str] = mapped_column(sa.String(20))
     fingerprint: Mapped[str] = mapped_column(sa.String(64))
     body: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class MailState(enum.StrEnum):
+    QUEUED = "queued"  # waiting for its job
+    SENDING = "sending"  # handed to the SMTP server now; never sent again automatically
+    SENT = "sent"
+    LOGGED = "logged"  # no mail server configured: written to the log instead
+    FAILED = "failed"  # the server refused or could not be reached; retried later
+
+
+class MailMessage(db.Model):
+    """One e-mail in the outbox: written with the change it reports, sent after the commit.
+
+    The row is the record of what was sent to whom. The body of a message that
+    carries a secret link (an invitation, a password reset) is blanked once it
+    has been sent or logged.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    organisation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    to_address: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    body: Mapped[str] = mapped_column(sa.Text)
+    # What the notice is about, e.g. "assessment:12" or "invitation:3".
+    ref: Mapped[str] = mapped_column(sa.String(100), default="", index=True)
+    state: Mapped[str] = mapped_column(sa.String(20), default=MailState.QUEUED, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str] = mapped_column(sa.Text, default="")
+    job_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("job.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class NoticeOptOut(db.Model):
+    """A kind of e-mail notice a person turned off ("all" turns every optional kind off)."""
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class ReminderSent(db.Model):
+    """One item of a daily digest, recorded with the digest's e-mail before it is sent.
+
+    Unique per person, item (which names its due date) and day: a second run
+    of `flask send-reminders` on the same day finds the row and sends nothing.
+    """
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "item", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    item: Mapped[str] = mapped_column(sa.String(120))
+    day: Mapped[date] = mapped_column(sa.Date)
+    mail_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("mail_message.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from assessment import audit, jobs
+from assessment import audit, jobs, notices
 from assessment.catalogue import Catalogue
 from assessment.editing import EditRefused, touch_assessment
 from assessment.extensions import db
@@ -103,15 +103,17 @@ def _move(assessment: Assessment, user: User, name: str, comment: str = "", **va
 
 
 def submit(assessment: Assessment, user: User) -> None:
-    """Send a draft (or a returned one) to review."""
+    """Send a draft (or a returned one) to review, telling the reviewers by e-mail."""
     _move(assessment, user, "submit", submitted_by_id=user.id, submitted_at=utcnow())
+    notices.review_requested(assessment, user)
 
 
 def request_changes(assessment: Assessment, user: User, comment: str) -> None:
-    """Return an assessment in review to its respondents, saying what to change."""
+    """Return an assessment in review to its respondents, saying what to change (by e-mail too)."""
     if not comment.strip():
         raise WorkflowError("Say what needs to change: the comment is what the respondents see.")
     _move(assessment, user, "request_changes", comment.strip(), review_comment=comment.strip())
+    notices.changes_requested(assessment, user, comment.strip())
 
 
 def approve(
@@ -155,6 +157,7 @@ def approve(
     except ContentChanged:
         # Changed between this request's reads and its write: say what, as above.
         raise ContentChanged(_changed_since(assessment, seen_event_id)) from None
+    notices.approved(assessment, user)
     return jobs.create_job(
         jobs.ISSUE_REPORT,
         organisation_id=assessment.organisation_id,

@@ -66,6 +66,8 @@ POST_ROUTES = [
     "/assessments/new",
     "/assessments/{id}/profile",
     "/assessments/{id}/principles/P1",
+    "/auth/forgot",
+    "/account/notices",
 ]
 
 

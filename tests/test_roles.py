@@ -159,6 +159,14 @@ ROUTES = {
     ),
     "remove a member": ("POST", "/members/{membership}/remove", {}, None, "yes no no no"),
     "switch organisation": ("POST", "/members/switch/{organisation}", {}, None, "yes yes yes yes"),
+    "e-mail preferences page": ("GET", "/account/notices", {}, None, "yes yes yes yes"),
+    "choose which e-mails to get": (
+        "POST",
+        "/account/notices",
+        {"wanted": "digest", "submit": "Save"},
+        None,
+        "yes yes yes yes",
+    ),
     "retry a failed job": (
         "POST",
         "/assessments/{id}/jobs/{job}/retry",

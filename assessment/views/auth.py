@@ -1,4 +1,4 @@
-"""Registering an organisation, logging in and out."""
+"""Registering an organisation, logging in and out, and resetting a forgotten password."""
 
 from __future__ import annotations
 
@@ -6,13 +6,21 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import joinedload
 
-from assessment import audit, throttle
+from assessment import audit, password_reset, throttle
 from assessment.access import forget_membership
 from assessment.accounts import find_user, new_user
 from assessment.extensions import db, login_manager
-from assessment.forms import ConfirmForm, LoginForm, RegisterForm
+from assessment.forms import (
+    ConfirmForm,
+    ForgotPasswordForm,
+    LoginForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
 from assessment.inputs import parse_id, safe_local_target
+from assessment.links import NoExternalURL
 from assessment.logs import security_event
+from assessment.mail import mail_configured
 from assessment.models import Membership, Organisation, Role, User
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -138,3 +146,62 @@ def logout():
         flash("You are logged out.", "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/logout.html", form=form)
+
+
+# The same words whether or not the address has an account.
+RESET_SENT = (
+    "If an account uses {email}, an e-mail with a link to choose a new password is on its "
+    "way. The link works once, for one hour. Nothing after a few minutes? Check the address "
+    "and your spam folder, then ask again."
+)
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+def forgot_password():
+    """Ask for a password reset link; the answer never says whether the account exists."""
+    form = ForgotPasswordForm()
+    page = {"form": form, "mail_configured": mail_configured()}
+    if form.validate_on_submit():
+        email = form.email.data
+        wait = throttle.reset_seconds_to_wait(email, request.remote_addr)
+        if wait:
+            security_event("password_reset_throttled", email=email, retry_after=wait)
+            flash(throttle.reset_refusal_message(wait), "error")
+            return render_template("auth/forgot.html", **page), 429, {"Retry-After": str(wait)}
+        throttle.record_reset_request(email, request.remote_addr)
+        try:
+            known = password_reset.request_reset(email)
+        except NoExternalURL as missing:
+            db.session.rollback()
+            flash(f"No link was sent. {missing}", "error")
+            return render_template("auth/forgot.html", **page), 400
+        db.session.commit()
+        security_event("password_reset_requested", email=email, account="yes" if known else "no")
+        flash(RESET_SENT.format(email=email), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", **page), 422 if form.errors else 200
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Choose a new password from an e-mailed link; it logs out every other session."""
+    try:
+        user = password_reset.user_for_token(token)
+    except password_reset.ResetRefused as refused:
+        security_event("password_reset_refused", reason=refused.reason)
+        page = render_template("auth/reset_refused.html", message=str(refused))
+        return page, 400, {"Cache-Control": "no-store"}
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        password_reset.set_new_password(user, form.password.data)
+        throttle.clear(user.email)
+        db.session.commit()
+        security_event("password_reset", user=user.id)
+        start_session(user)
+        flash(
+            "Your password is changed and you are logged in. Other sessions are logged out.",
+            "success",
+        )
+        return redirect(url_for("assessments.index"))
+    page = render_template("auth/reset.html", form=form, user=user)
+    return page, 422 if form.errors else 200, {"Cache-Control": "no-store"}

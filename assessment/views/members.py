@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 
+from assessment import notices
 from assessment.access import (
     Permission,
     can,
@@ -19,6 +20,7 @@ from assessment.extensions import db
 from assessment.forms import AcceptInviteForm, ConfirmForm, InviteForm, RoleForm
 from assessment.links import NoExternalURL, absolute_url_for
 from assessment.logs import security_event
+from assessment.mail import mail_configured
 from assessment.members import (
     MembershipError,
     accept_invitation,
@@ -28,6 +30,7 @@ from assessment.members import (
     remove_member,
 )
 from assessment.models import AuditEvent, Invitation, Membership, User, utcnow
+from assessment.notices.outbox import delivery_states
 from assessment.views.auth import start_session
 
 bp = Blueprint("members", __name__)
@@ -82,13 +85,15 @@ def index():
         confirm=ConfirmForm(),
         can_manage=can(Permission.MANAGE),
         new_link=session.pop("new_invitation_link", None),
+        mail_configured=mail_configured(),
+        invitation_mail=delivery_states("invitation:", [str(i.id) for i in invitations]),
     )
 
 
 @bp.post("/members/invite")
 @login_required
 def invite():
-    """Create a single-use invitation link and show it to the admin once."""
+    """Create a single-use invitation link: e-mail it, or show it to the admin once."""
     membership = require(Permission.MANAGE)
     form = InviteForm()
     if not form.validate_on_submit():
@@ -103,11 +108,27 @@ def invite():
         db.session.rollback()
         flash(f"No invitation created. {missing}", "error")
         return redirect(url_for("members.index")), 303
+    email = form.email.data or ""
+    if email and mail_configured():
+        notices.invitation(find_invitation(token), current_user, link)
+        db.session.commit()
+        flash(
+            f"Invitation e-mailed to {email}; its link works once and expires in 7 days.", "success"
+        )
+        return redirect(url_for("members.index"))
     db.session.commit()
     session["new_invitation_link"] = link
-    flash(
-        "Invitation created. Send the link below; it works once and expires in 7 days.", "success"
-    )
+    if email:
+        flash(
+            "Invitation created. E-mail is not configured: the invitation link is shown here "
+            f"instead. Send it to {email} yourself; it works once and expires in 7 days.",
+            "success",
+        )
+    else:
+        flash(
+            "Invitation created. Send the link below; it works once and expires in 7 days.",
+            "success",
+        )
     return redirect(url_for("members.index"))
 
 

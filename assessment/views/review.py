@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from assessment import audit, jobs
+from assessment import audit, jobs, notices
 from assessment.access import (
     Permission,
     get_assessment_or_404,
@@ -230,7 +230,7 @@ def assignments(assessment_id: int):
         form = form_class()
         if form.validate_on_submit():
             member_ids = {u.id for u in members}
-            changed = 0
+            changed, assigned = 0, []
             for principle_id in catalogue.principles:
                 group = form[field_name(principle_id)]
                 owner_id = int(group.owner.data or 0) or None
@@ -244,6 +244,7 @@ def assignments(assessment_id: int):
                     row = Assignment(assessment=assessment, principle_id=principle_id)
                     db.session.add(row)
                 row.owner_id, row.due_date = owner_id, group.due_date.data
+                assigned.append(notices.AssignmentChange(principle_id, owner_id, row.due_date))
                 audit.record(
                     organisation_id=assessment.organisation_id,
                     assessment_id=assessment.id,
@@ -261,6 +262,7 @@ def assignments(assessment_id: int):
                 changed += 1
             if changed:
                 touch_assessment(assessment, PLANNING_EDITABLE)
+            notices.assignments_changed(assessment, current_user, assigned)
             db.session.commit()
             flash(f"Saved: {changed} assignment{'s' if changed != 1 else ''} changed.", "success")
             return redirect(url_for("review.assignments", assessment_id=assessment.id))

@@ -1,0 +1,125 @@
+"""The e-mail pages in a real browser: forgot password, the e-mailed reset link, preferences.
+
+A live server with a real SMTP server behind it; every page is looked at on a
+1280 px desktop and a 390 px phone, and must not scroll sideways. Set
+E2E_SCREENSHOT_DIR to keep the screenshots.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from assessment import create_app
+from assessment.extensions import db
+from tests import mailserver
+from tests.factories import PASSWORD, make_user
+from tests.mailserver import SENDER
+
+pytestmark = pytest.mark.e2e
+
+smtp = mailserver.smtp
+SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
+NEW_PASSWORD = "a new and long passphrase"
+
+
+@pytest.fixture
+def mail_server_app(tmp_path, smtp):
+    """A live server (CSRF on) that sends e-mail to the test's SMTP server."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "e2e-mail",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.db'}",
+            "PASSWORD_HASH_METHOD": "scrypt:256:8:1",
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": smtp.port,
+            "MAIL_DEFAULT_SENDER": SENDER,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        make_user(email="pat@example.org", name="Pat Person", organisation_name="Acme Social")
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    app.config["EXTERNAL_URL"] = base
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield base, app
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+def look(page, name: str, folder: Path) -> None:
+    """Screenshot the page at both sizes; it must never scroll sideways."""
+    for size, (width, height) in SIZES.items():
+        page.set_viewport_size({"width": width, "height": height})
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name} scrolls sideways by {overflow} px at {width} px"
+        page.screenshot(path=str(folder / f"{name}-{size}.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+
+def test_forgot_reset_and_preferences_in_a_browser(mail_server_app, page, smtp, tmp_path):
+    base, _app = mail_server_app
+    folder = Path(os.environ.get("E2E_SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    page.goto(f"{base}/auth/login")
+    page.get_by_role("link", name="Forgot your password?").click()
+    assert page.locator("h1").inner_text() == "Forgot your password?"
+    look(page, "forgot", folder)
+    page.get_by_label("Email").fill("pat@example.org")
+    page.get_by_role("button", name="Send me a link").click()
+    assert "If an account uses pat@example.org" in page.content()
+    look(page, "forgot-sent", folder)
+
+    for _ in range(100):  # the e-mail goes once the response has been sent
+        if smtp.messages:
+            break
+        page.wait_for_timeout(50)
+    (mail,) = smtp.messages
+    (link,) = mail.links
+    assert link.startswith(f"{base}/auth/reset/")
+
+    page.goto(link)
+    assert page.locator("h1").inner_text() == "Choose a new password"
+    look(page, "reset", folder)
+    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("Repeat the new password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Set the new password").click()
+    assert "Your password is changed and you are logged in." in page.content()
+
+    page.get_by_role("link", name="E-mail", exact=True).click()
+    assert page.locator("h1").inner_text() == "E-mail"
+    look(page, "preferences", folder)
+    page.get_by_label("A principle is assigned to you, or its due date changes").uncheck()
+    page.get_by_role("button", name="Save my e-mail choices").click()
+    assert "Your e-mail choices are saved." in page.content()
+    assert not page.get_by_label(
+        "A principle is assigned to you, or its due date changes"
+    ).is_checked()
+    assert page.get_by_label(
+        "An assessment is approved (to the submitter and contributors)"
+    ).is_checked()
+
+    page.goto(link)  # used: refused, with the way to ask again
+    assert "has been used already" in page.content()
+    look(page, "reset-used", folder)
+
+    # The old password no longer works; the new one does.
+    page.goto(f"{base}/auth/logout")
+    page.get_by_role("button", name="Log out now").click()
+    page.goto(f"{base}/auth/login")
+    page.get_by_label("Email").fill("pat@example.org")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    assert "Email or password is not right." in page.content()
+    page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    assert page.url.endswith("/assessments/")
