@@ -323,7 +323,8 @@ def test_without_an_external_url_an_untrusted_host_gets_no_link(app, client, per
 )
 def test_hostile_addresses_get_a_clear_answer(app, person, smtp, email):
     response = ask(app.test_client(), email)
-    assert response.status_code in (302, 422, 429), response.status_code
+    # 400: a NUL character is refused by the guard on every form (assessment.inputs).
+    assert response.status_code in (302, 400, 422, 429), response.status_code
     assert all("Bcc" not in str(m.message) for m in smtp.messages)
 
 
