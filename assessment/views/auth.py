@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import joinedload
@@ -30,13 +31,19 @@ _DUMMY = User(email="", name="", password_hash="")
 _DUMMY.set_password("not a real password")
 
 
+# With the memberships in the same query: every page checks one (access.current_membership).
+# Built once: every request runs it, and a statement reused keeps its cache key.
+USER_WITH_MEMBERSHIPS = (
+    sa.select(User).options(joinedload(User.memberships)).where(User.id == sa.bindparam("user_id"))
+)
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """Return the session's user, unless the session was ended by a logout since."""
-    # With the memberships in the same query: every page checks one (access.current_membership).
     user_key = parse_id(user_id)
     user = (
-        db.session.get(User, user_key, options=[joinedload(User.memberships)])
+        db.session.scalars(USER_WITH_MEMBERSHIPS, {"user_id": user_key}).unique().first()
         if user_key is not None
         else None
     )
