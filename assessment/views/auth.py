@@ -6,10 +6,12 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import joinedload
+from werkzeug.security import check_password_hash
 
 from assessment import audit, throttle
 from assessment.access import forget_membership
 from assessment.accounts import find_user, new_user
+from assessment.db import outside_transaction
 from assessment.extensions import db, login_manager
 from assessment.forms import ConfirmForm, LoginForm, RegisterForm
 from assessment.inputs import parse_id, safe_local_target
@@ -111,13 +113,17 @@ def login():
             flash(throttle.refusal_message(wait), "error")
             return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
         user = find_user(form.email.data)
-        if user is not None and user.check_password(form.password.data):
+        user_id = user.id if user is not None else None
+        stored_hash = (user or _DUMMY).password_hash
+        with outside_transaction(db.session):
+            # scrypt takes a while: no lock held meanwhile (SQLite's write lock on a POST).
+            matches = check_password_hash(stored_hash, form.password.data)
+        user = db.session.get(User, user_id) if user_id is not None and matches else None
+        if user is not None:
             throttle.clear(form.email.data)
             db.session.commit()
             start_session(user)
             return redirect(_safe_next(request.args.get("next")))
-        if user is None:
-            _DUMMY.check_password(form.password.data)
         throttle.record_failure(form.email.data, request.remote_addr)
         db.session.commit()
         security_event("login_failed", email=form.email.data)
