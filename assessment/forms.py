@@ -12,7 +12,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask_wtf import FlaskForm
+import flask_wtf
+from flask_wtf.csrf import _FlaskFormCSRF
 from wtforms import (
     DateField,
     DecimalField,
@@ -28,6 +29,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.csrf.core import CSRFTokenField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
@@ -46,6 +48,40 @@ from assessment.inputs import parse_count
 
 COMMENT_MAX = 5000
 PASSWORD_MIN = 10
+
+
+class LazyCSRFTokenField(CSRFTokenField):
+    """The CSRF token field, signing a fresh token only when a page shows it.
+
+    A form that is submitted, validated and answered with a redirect never
+    shows its token, and signing one cost a noticeable share of a page save.
+    """
+
+    _token: str | None = None
+
+    @property
+    def current_token(self) -> str:
+        if self._token is None:
+            self._token = self.csrf_impl.generate_csrf_token(self)
+        return self._token
+
+    @current_token.setter
+    def current_token(self, value: str | None) -> None:
+        self._token = value
+
+    def process(self, *args: Any, **kwargs: Any) -> None:
+        HiddenField.process(self, *args, **kwargs)  # without signing a token yet
+
+
+class LazyCSRF(_FlaskFormCSRF):
+    field_class = LazyCSRFTokenField
+
+
+class FlaskForm(flask_wtf.FlaskForm):
+    """Flask-WTF's form (one CSRF token per page), whose token is signed only when shown."""
+
+    class Meta(flask_wtf.FlaskForm.Meta):
+        csrf_class = LazyCSRF
 
 
 class MultiCheckboxField(SelectMultipleField):
