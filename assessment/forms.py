@@ -216,9 +216,23 @@ def profile_form_data(catalogue: Catalogue, profile: dict[str, Any]) -> dict[str
 # -- the questions of one principle --------------------------------------------
 
 
+class OptionField(RadioField):
+    """A radio group of catalogue options, checked against them with one set lookup.
+
+    RadioField builds every choice again to see whether one is selected;
+    a page of questions did that for each answer of each save.
+    """
+
+    def pre_validate(self, form: Any) -> None:
+        if self.process_errors or not self.validate_choice:
+            return
+        if self.data not in {choice.value for choice in self.choices}:
+            raise ValidationError(self.gettext("Not a valid choice."))
+
+
 def _option_field(catalogue: Catalogue, q: Question) -> Any:
     choices = [SelectChoice(o.value, o.label) for o in catalogue.options_for(q)]
-    return RadioField("Answer", choices=choices, validators=[Optional()])
+    return OptionField("Answer", choices=choices, validators=[Optional()])
 
 
 def _multi_field(catalogue: Catalogue, q: Question) -> Any:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, Response, request
+from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 
@@ -31,6 +34,20 @@ HEADERS = {
 }
 
 
+class SessionJSON(TaggedJSONSerializer):
+    """Flask's session serializer, passing plain strings, numbers and booleans straight through.
+
+    Flask tries each of its tags on every value; these types carry none.
+    """
+
+    PLAIN = frozenset({str, int, float, bool, type(None)})
+
+    def tag(self, value: Any) -> Any:
+        if type(value) in self.PLAIN:
+            return value
+        return super().tag(value)
+
+
 class SessionCookies(SecureCookieSessionInterface):
     """Flask's signed session cookie, with its signing serializer built once, not per request.
 
@@ -38,6 +55,8 @@ class SessionCookies(SecureCookieSessionInterface):
     serializer each time cost more than checking the signature. A changed
     key (or fallback list) builds a new one.
     """
+
+    serializer = SessionJSON()
 
     def __init__(self) -> None:
         self._serializer: tuple[tuple, object] | None = None
