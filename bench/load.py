@@ -177,6 +177,10 @@ class Client:
             if status != 202 or waited > patience:
                 self.recorder.add(kind, status, waited)
                 return status
+            # Like a browser: reload the address the Refresh header names, after its delay.
+            refresh = headers.get("Refresh", "")
+            if "url=" in refresh:
+                path = refresh.split("url=", 1)[1].strip()
             time.sleep(float(headers.get("Retry-After") or 2))
 
     def request(

@@ -183,10 +183,14 @@ def test_with_redis_a_download_queues_one_render_and_then_serves_its_bytes(
     for fmt in URLS:
         first = client.get(url(logged_in, fmt))
         assert first.status_code == 202
-        assert first.headers["Refresh"] == first.headers["Retry-After"] == "2"
+        assert first.headers["Retry-After"] == "2"
+        [job] = [j for j in render_jobs(app, logged_in) if j.document == fmt]
+        again = f"{url(logged_in, fmt)}?job={job.id}"
+        assert first.headers["Refresh"] == f"2; url={again}"
         assert "being prepared (queued)" in first.text
         # A reload finds the same job: nothing is queued twice.
         assert client.get(url(logged_in, fmt)).status_code == 202
+        assert client.get(again).status_code == 202
     assert sorted(job.document for job in render_jobs(app, logged_in)) == sorted(URLS)
     assert queued_count(app) == len(URLS)
     assert cached(app, logged_in) == {}  # nothing rendered in a web request
@@ -262,4 +266,25 @@ def test_with_redis_a_failed_render_shows_why_and_a_retry_renders_it(
     [job] = render_jobs(app, logged_in)
     assert (job.state, job.attempts) == (JobState.DONE, 2)
     served = client.get(url(logged_in, "pdf"))
+    assert served.status_code == 200 and served.data.startswith(b"%PDF-")
+
+
+def test_with_redis_a_reload_of_a_running_render_does_not_score_again(
+    app, client, logged_in, redis_queue, monkeypatch
+):
+    scored = []
+    real = documents.score_stored
+    monkeypatch.setattr(
+        documents, "score_stored", lambda *a, **k: scored.append(1) or real(*a, **k)
+    )
+    first = client.get(url(logged_in, "pdf"))
+    assert first.status_code == 202 and scored == [1]
+    again = first.headers["Refresh"].split("url=", 1)[1]
+    assert client.get(again).status_code == 202
+    assert scored == [1]  # the reload only looked at the job
+    # Another document's job, or one that is done, goes the whole way.
+    assert client.get(url(logged_in, "board.pdf") + again[again.index("?") :]).status_code == 202
+    assert len(scored) == 2
+    run_worker(app, redis_queue)
+    served = client.get(again)
     assert served.status_code == 200 and served.data.startswith(b"%PDF-")

@@ -10,15 +10,16 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from assessment import jobs
 from assessment.access import Permission, get_assessment_or_404, require
-from assessment.documents import DocumentPending, IssuedCopyPending, document
+from assessment.documents import CACHED_FORMATS, DocumentPending, IssuedCopyPending, document
 from assessment.extensions import current_catalogue, db
 from assessment.forms import ConfirmForm
+from assessment.inputs import parse_id
 from assessment.models import Job, JobState
 from assessment.snapshot import score_for_report
 from reports.charts import assessment_charts
@@ -60,6 +61,12 @@ def download(assessment_id: int, fmt: str):
     """Send the report of one assessment in the format asked for."""
     require(Permission.VIEW)
     assessment = get_assessment_or_404(assessment_id)
+    if fmt in CACHED_FORMATS and "job" in request.args:
+        # A "being prepared" page reloading: while its job runs, say so again without
+        # scoring the assessment (the reload comes every few seconds).
+        running = _running_render(assessment.id, fmt, parse_id(request.args["job"]))
+        if running is not None:
+            return _document_pending(assessment_id, fmt, running)
     name = download_name(assessment.service_name, assessment.id, fmt)
     try:
         body = document(assessment, fmt, current_catalogue(), requested_by=current_user.id)
@@ -114,6 +121,23 @@ def download_url(assessment_id: int, fmt: str) -> str:
     return url_for("reports.download", assessment_id=assessment_id, fmt=fmt)
 
 
+def _running_render(assessment_id: int, fmt: str, job_id: int | None) -> Job | None:
+    """Return this render job of the assessment's document if it is queued or rendering."""
+    if job_id is None:
+        return None
+    job = db.session.scalars(
+        sa.select(Job).where(
+            Job.id == job_id,
+            Job.assessment_id == assessment_id,
+            Job.kind == jobs.RENDER_DOCUMENT,
+            Job.document == fmt,
+        )
+    ).first()
+    if job is None or job.state not in (JobState.QUEUED, JobState.RENDERING):
+        return None
+    return None if jobs.is_stalled(job) else job
+
+
 def _document_pending(assessment_id: int, fmt: str, job: Job):
     """Say that a worker is rendering this document; the page reloads until it is stored."""
     back = url_for("assessments.overview", assessment_id=assessment_id)
@@ -143,7 +167,9 @@ def _document_pending(assessment_id: int, fmt: str, job: Job):
         confirm=ConfirmForm(),
     )
     wait = str(DOCUMENT_REFRESH_SECONDS)
-    return page, 202, {"Refresh": wait, "Retry-After": wait, "Cache-Control": "no-store"}
+    again = url_for("reports.download", assessment_id=assessment_id, fmt=fmt, job=job.id)
+    headers = {"Refresh": f"{wait}; url={again}", "Retry-After": wait, "Cache-Control": "no-store"}
+    return page, 202, headers
 
 
 @bp.post("/<int:assessment_id>/documents/<int:job_id>/retry")
