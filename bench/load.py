@@ -20,7 +20,8 @@ endpoint that does one INSERT, the yardstick for `save_ratio`. Phases:
    inserts interleaved by one client (`save_ratio`, median against median);
 2. load: the clients for the duration, each in an organisation shared with
    three others: overview and principle pages, saves of unique comments,
-   CSV and JSON downloads, a PDF now and then, and one approval;
+   CSV and JSON downloads, a PDF now and then; and, halfway through, one
+   approval by the admin of the organisation with an assessment in review;
 3. PDF load: four clients save and download the PDF of their own changing
    draft while two read the overview (its p95 against the quiet one);
 4. race: four clients load the same page at the same version and save it at
@@ -520,8 +521,18 @@ def load_phase(port, seeded, clients: int, duration: float) -> Recorder:
         :clients
     ]
     kinds, weights = zip(*MIX.items(), strict=True)
-    start_gate = threading.Barrier(len(people))
-    approved = threading.Event()
+    reviewed = next(entry for entry in seeded["organisations"] if "review" in entry)
+    start_gate = threading.Barrier(len(people) + 1)
+
+    def approve(email: str, review: int) -> None:
+        """Halfway through, the organisation's admin approves the assessment in review."""
+        client = Client(port, recorder, email)
+        client.login()
+        start_gate.wait()
+        time.sleep(duration / 2)
+        client.post_confirmed(
+            "approve", f"/assessments/{review}/approve", f"/assessments/{review}/"
+        )
 
     def run(index: int, email: str, entry: dict) -> None:
         client = Client(port, recorder, email)
@@ -529,21 +540,8 @@ def load_phase(port, seeded, clients: int, duration: float) -> Recorder:
         rng = random.Random(index)
         start_gate.wait()
         ends = time.monotonic() + duration
-        halfway = time.monotonic() + duration / 2
         assessment = entry["assessment"]
         while time.monotonic() < ends:
-            if (
-                "review" in entry
-                and index == 0
-                and not approved.is_set()
-                and time.monotonic() > halfway
-            ):
-                approved.set()
-                review = entry["review"]
-                client.post_confirmed(
-                    "approve", f"/assessments/{review}/approve", f"/assessments/{review}/"
-                )
-                continue
             kind = rng.choices(kinds, weights)[0]
             if kind == "overview":
                 client.request(kind, "GET", f"/assessments/{assessment}/")
@@ -560,6 +558,9 @@ def load_phase(port, seeded, clients: int, duration: float) -> Recorder:
                 client.request(kind, "GET", f"/assessments/{assessment}/{suffix}")
 
     threads = [threading.Thread(target=run, args=(i, e, o)) for i, (e, o) in enumerate(people)]
+    threads.append(
+        threading.Thread(target=approve, args=(reviewed["emails"][0], reviewed["review"]))
+    )
     started = time.monotonic()
     for thread in threads:
         thread.start()
