@@ -7,6 +7,7 @@ existence of another organisation's assessment is never revealed.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable
 from typing import NoReturn
 
@@ -18,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from assessment.editing import LOCKED, refusal_for
 from assessment.extensions import db
 from assessment.logs import security_event
-from assessment.models import CONTENT_EDITABLE, Assessment, Membership, Role, Status
+from assessment.models import CONTENT_EDITABLE, Answer, Assessment, Membership, Role, Status
 
 
 class Permission(enum.StrEnum):
@@ -99,18 +100,44 @@ def assessments_query() -> sa.Select:
     return sa.select(Assessment).where(Assessment.organisation_id == current_organisation_id())
 
 
-def get_assessment_or_404(assessment_id: int, *, with_answers: bool = False) -> Assessment:
+def get_assessment_or_404(
+    assessment_id: int, *, with_answers: bool | Iterable[str] = False
+) -> Assessment:
     """Return one of the current organisation's assessments, or answer 404.
 
-    `with_answers` reads its answers in the same query (pages that save them).
+    `with_answers` reads its answers in the same query (pages that save them):
+    True for all of them, or the ids of the questions whose answers are
+    wanted; then `assessment.answers` holds only those until the session
+    next expires it (a commit or a rollback).
     """
-    query = assessments_query().where(Assessment.id == assessment_id)
-    if with_answers:
-        query = query.options(joinedload(Assessment.answers))
-    assessment = db.session.scalars(query).unique().first()
+    if with_answers is True or with_answers is False:
+        statement = _assessment_statement(with_answers)
+    else:
+        statement = _assessment_statement(tuple(with_answers))
+    parameters = {"assessment_id": assessment_id, "organisation_id": current_organisation_id()}
+    assessment = db.session.scalars(statement, parameters).unique().first()
     if assessment is None:
         not_found(Assessment, assessment_id)
     return assessment
+
+
+@functools.lru_cache(maxsize=256)
+def _assessment_statement(answers: bool | tuple[str, ...]) -> sa.Select:
+    """Build the lookup once per shape: a statement reused keeps its cache key (every page runs it).
+
+    The question ids go in as plain equalities, not IN: an IN list is
+    expanded again at every execution.
+    """
+    statement = sa.select(Assessment).where(
+        Assessment.id == sa.bindparam("assessment_id"),
+        Assessment.organisation_id == sa.bindparam("organisation_id"),
+    )
+    if answers is True:
+        statement = statement.options(joinedload(Assessment.answers))
+    elif answers:
+        wanted = sa.or_(*(Answer.question_id == question_id for question_id in answers))
+        statement = statement.options(joinedload(Assessment.answers.and_(wanted)))
+    return statement
 
 
 def not_found(model: type, object_id: int) -> NoReturn:

@@ -95,29 +95,18 @@ def record_answers(assessment: Assessment, user: User, changes: list[AnswerChang
     touch_assessment(assessment, CONTENT_EDITABLE)
     now = utcnow()
     if to_update:
-        result = db.session.execute(
-            sa.update(Answer.__table__)
-            .where(
-                Answer.__table__.c.id == sa.bindparam("answer_id"),
-                Answer.__table__.c.version == sa.bindparam("seen_version"),
-            )
-            .values(
-                value=sa.bindparam("new_value", type_=Answer.__table__.c.value.type),
-                comment=sa.bindparam("new_comment"),
-                updated_by_id=user.id,
-                updated_at=now,
-                version=Answer.__table__.c.version + 1,
-            ),
-            [
-                {
-                    "answer_id": answer.id,
-                    "seen_version": change.base_version,
-                    "new_value": change.value,
-                    "new_comment": change.comment,
-                }
-                for change, answer in to_update
-            ],
-        )
+        rows = [
+            {
+                "answer_id": answer.id,
+                "seen_version": change.base_version,
+                "new_value": change.value,
+                "new_comment": change.comment,
+                "new_by": user.id,
+                "new_at": now,
+            }
+            for change, answer in to_update
+        ]
+        result = db.session.execute(UPDATE_SEEN, rows[0] if len(rows) == 1 else rows)
         if result.rowcount != len(to_update):
             raise StaleSave([change.question_id for change, _ in to_update])
     if to_insert:
@@ -191,3 +180,20 @@ def record_profile(assessment: Assessment, user: User, profile: dict[str, Any]) 
         new=profile,
     )
     return True
+
+
+# Built once (a statement reused keeps its cache key): every save runs it.
+UPDATE_SEEN = (
+    sa.update(Answer.__table__)
+    .where(
+        Answer.__table__.c.id == sa.bindparam("answer_id"),
+        Answer.__table__.c.version == sa.bindparam("seen_version"),
+    )
+    .values(
+        value=sa.bindparam("new_value", type_=Answer.__table__.c.value.type),
+        comment=sa.bindparam("new_comment"),
+        updated_by_id=sa.bindparam("new_by"),
+        updated_at=sa.bindparam("new_at", type_=Answer.__table__.c.updated_at.type),
+        version=Answer.__table__.c.version + 1,
+    )
+)

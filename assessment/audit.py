@@ -40,22 +40,25 @@ def record_all(events: list[dict[str, Any]]) -> None:
     if not events:
         return
     now = utcnow()
-    db.session.execute(
-        sa.insert(AuditEvent.__table__),
-        [
-            {
-                "organisation_id": e["organisation_id"],
-                "assessment_id": e.get("assessment_id"),
-                "user_id": e["user_id"],
-                "at": now,
-                "action": e["action"],
-                "target": e.get("target", ""),
-                "old": e.get("old"),
-                "new": e.get("new"),
-            }
-            for e in events
-        ],
-    )
+    rows = [
+        {
+            "organisation_id": e["organisation_id"],
+            "assessment_id": e.get("assessment_id"),
+            "user_id": e["user_id"],
+            "at": now,
+            "action": e["action"],
+            "target": e.get("target", ""),
+            "old": e.get("old"),
+            "new": e.get("new"),
+        }
+        for e in events
+    ]
+    # One row (the usual page save) as a plain execute: executemany costs more for one.
+    db.session.execute(INSERT_EVENTS, rows[0] if len(rows) == 1 else rows)
+
+
+# Built once (a statement reused keeps its cache key): every save runs it.
+INSERT_EVENTS = sa.insert(AuditEvent.__table__)
 
 
 class AuditTrailIsAppendOnly(RuntimeError):

@@ -12,6 +12,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 
 from assessment.catalogue import DEFAULT_PATH, CatalogueError, load_catalogue
+from assessment.db import writes_up_front
 from assessment.extensions import current_catalogue, db
 from assessment.inputs import MAX_ID
 from assessment.models import Assessment, Membership, Organisation, Role
@@ -48,6 +49,7 @@ def catalogue_check(path: Path | None) -> None:
 
 @click.command("demo")
 @with_appcontext
+@writes_up_front
 def demo_command() -> None:
     """Seed a demo organisation, user and partly answered assessment (idempotent)."""
     from assessment.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
@@ -89,6 +91,7 @@ def report_command(assessment_id: int, fmt: str, output: Path) -> None:
 @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.ADMIN.value)
 @click.password_option()
 @with_appcontext
+@writes_up_front
 def create_user_command(email: str, name: str, organisation: str, role: str, password: str) -> None:
     """Create a user in an organisation (creating the organisation if it is new)."""
     from assessment.accounts import find_user, new_user

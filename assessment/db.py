@@ -12,6 +12,14 @@ of SQLite's transactions (the driver's own implicit BEGIN is turned off) and:
 - every other transaction starts with a plain `BEGIN`: a consistent snapshot
   that never blocks anyone and never writes.
 
+A writer holds the lock from its first statement to its commit, so slow work
+inside a writing request (checking a password with scrypt, reading and
+checking an uploaded document) runs in `outside_transaction()`: the short
+reads before it end, the lock is let go, and the writes after it begin a new
+writer's transaction that reads what it needs again, current. Command-line
+tools that read and then write (`flask demo`, `flask import-json`) are
+`writes_up_front` commands: they take the lock at their first statement.
+
 PostgreSQL needs none of this: its default READ COMMITTED transactions plus
 conditional UPDATEs (see `assessment.editing`) do the same job.
 """
@@ -19,6 +27,7 @@ conditional UPDATEs (see `assessment.editing`) do the same job.
 from __future__ import annotations
 
 import contextvars
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -104,6 +113,33 @@ def end_read_transaction(session) -> None:
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("the session holds unsaved changes; commit them before slow work")
     session.rollback()
+
+
+@contextmanager
+def outside_transaction(session) -> Iterator[None]:
+    """Run slow work with no transaction open, so it holds no lock (SQLite's write lock) or snapshot.
+
+    The session's reads so far end (it must hold no unsaved changes) and what
+    it loaded is expired; the next statement after the block begins a new
+    transaction, a writer's in a writing request, and reads it again.
+    """
+    end_read_transaction(session)
+    yield
+
+
+def writes_up_front(command):
+    """Make a command-line tool's transactions writers from their first statement (SQLite).
+
+    A tool that reads and then writes would otherwise begin as a reader and
+    fail with "database is locked" if a web request wrote in between.
+    """
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        with intent(True):
+            return command(*args, **kwargs)
+
+    return wrapper
 
 
 @contextmanager

@@ -83,11 +83,10 @@ def touch_assessment(
     status) in one UPDATE that applies only while the status is one of
     `allowed` and, when given, the version is still `expect_version`.
     """
-    allowed = [Status(s).value for s in allowed]
-    statement = _touch_statement(expect_version is not None, tuple(sorted(values)))
+    allowed = sorted(Status(s).value for s in allowed)
+    statement = _touch_statement(expect_version is not None, tuple(sorted(values)), tuple(allowed))
     parameters = {
         "touched_id": assessment.id,
-        "allowed_statuses": allowed,
         "touched_at": utcnow(),
         "seen_version": expect_version,
         **{f"new_{name}": value for name, value in values.items()},
@@ -107,14 +106,20 @@ def touch_assessment(
 
 
 @functools.cache
-def _touch_statement(with_version: bool, names: tuple[str, ...]) -> sa.Update:
-    """Build the touch UPDATE once per shape: it runs on every save (Core, not the ORM)."""
+def _touch_statement(
+    with_version: bool, names: tuple[str, ...], allowed: tuple[str, ...]
+) -> sa.Update:
+    """Build the touch UPDATE once per shape: it runs on every save (Core, not the ORM).
+
+    The allowed statuses are part of the shape, written as equalities: an IN
+    list would be expanded again at every execution.
+    """
     table = Assessment.__table__
     statement = (
         sa.update(table)
         .where(
             table.c.id == sa.bindparam("touched_id"),
-            table.c.status.in_(sa.bindparam("allowed_statuses", expanding=True)),
+            sa.or_(*(table.c.status == status for status in allowed)),
         )
         .values(
             version_id=table.c.version_id + 1,

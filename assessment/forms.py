@@ -12,7 +12,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask_wtf import FlaskForm
+import flask_wtf
+from flask_wtf.csrf import _FlaskFormCSRF
 from wtforms import (
     BooleanField,
     DateField,
@@ -29,6 +30,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.csrf.core import CSRFTokenField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
@@ -47,6 +49,40 @@ from assessment.inputs import parse_count
 
 COMMENT_MAX = 5000
 PASSWORD_MIN = 10
+
+
+class LazyCSRFTokenField(CSRFTokenField):
+    """The CSRF token field, signing a fresh token only when a page shows it.
+
+    A form that is submitted, validated and answered with a redirect never
+    shows its token, and signing one cost a noticeable share of a page save.
+    """
+
+    _token: str | None = None
+
+    @property
+    def current_token(self) -> str:
+        if self._token is None:
+            self._token = self.csrf_impl.generate_csrf_token(self)
+        return self._token
+
+    @current_token.setter
+    def current_token(self, value: str | None) -> None:
+        self._token = value
+
+    def process(self, *args: Any, **kwargs: Any) -> None:
+        HiddenField.process(self, *args, **kwargs)  # without signing a token yet
+
+
+class LazyCSRF(_FlaskFormCSRF):
+    field_class = LazyCSRFTokenField
+
+
+class FlaskForm(flask_wtf.FlaskForm):
+    """Flask-WTF's form (one CSRF token per page), whose token is signed only when shown."""
+
+    class Meta(flask_wtf.FlaskForm.Meta):
+        csrf_class = LazyCSRF
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -181,9 +217,23 @@ def profile_form_data(catalogue: Catalogue, profile: dict[str, Any]) -> dict[str
 # -- the questions of one principle --------------------------------------------
 
 
+class OptionField(RadioField):
+    """A radio group of catalogue options, checked against them with one set lookup.
+
+    RadioField builds every choice again to see whether one is selected;
+    a page of questions did that for each answer of each save.
+    """
+
+    def pre_validate(self, form: Any) -> None:
+        if self.process_errors or not self.validate_choice:
+            return
+        if self.data not in {choice.value for choice in self.choices}:
+            raise ValidationError(self.gettext("Not a valid choice."))
+
+
 def _option_field(catalogue: Catalogue, q: Question) -> Any:
     choices = [SelectChoice(o.value, o.label) for o in catalogue.options_for(q)]
-    return RadioField("Answer", choices=choices, validators=[Optional()])
+    return OptionField("Answer", choices=choices, validators=[Optional()])
 
 
 def _multi_field(catalogue: Catalogue, q: Question) -> Any:

@@ -1,10 +1,12 @@
-"""Background jobs: long work (issuing a PDF, sending e-mail) outside requests and transactions.
+"""Background jobs: long work (issuing a PDF, rendering a draft's PDF, sending e-mail) outside requests.
 
 A job is a row (`Job`), so every page can show its state: queued, rendering,
 done, or failed with a retry. With `REDIS_URL` set, `dispatch` puts the job's
 id on an RQ queue and a `flask worker` process runs it; without Redis (the
 default of `make run`) the same `run_job` runs in-process right after the
-request commits, so nothing else is needed.
+request commits, so nothing else is needed. (Draft documents go further
+without Redis: the download renders them at once, with no job at all; see
+`assessment.documents`.)
 
 A job runs in three steps, each in its own short transaction or none: claim it
 (queued -> rendering), read and score the assessment and end that read, render
@@ -29,6 +31,8 @@ from assessment.models import IssuedReport, Job, JobState, RenderedDocument, Sta
 
 ISSUE_REPORT = "issue_report"
 SEND_MAIL = "send_mail"  # see assessment.notices.outbox
+# Render a draft's PDF (full report, public summary, board page) into the document cache.
+RENDER_DOCUMENT = "render_document"
 DEFAULT_QUEUE = "vp-assessment"
 JOB_TIMEOUT_SECONDS = 600
 # A job still queued or rendering after this long lost its worker: it may be retried.
@@ -43,7 +47,13 @@ class JobFailed(Exception):
 
 
 def create_job(
-    kind: str, *, organisation_id: int | None, assessment_id: int | None, user_id: int | None
+    kind: str,
+    *,
+    organisation_id: int | None,
+    assessment_id: int | None,
+    user_id: int | None,
+    document: str | None = None,
+    fingerprint: str | None = None,
 ):
     """Add a queued job to the session; the caller commits, then calls `dispatch`."""
     job = Job(
@@ -52,10 +62,17 @@ def create_job(
         kind=kind,
         state=JobState.QUEUED,
         created_by_id=user_id,
+        document=document,
+        fingerprint=fingerprint,
     )
     db.session.add(job)
     db.session.flush()
     return job
+
+
+def runs_elsewhere(app) -> bool:
+    """Return whether jobs go to a queue that a worker runs (Redis), not in this process."""
+    return bool(app.config.get("REDIS_URL"))
 
 
 def queue_for(app):
@@ -190,6 +207,18 @@ def retry_job(job: Job) -> bool:
     return result.rowcount == 1
 
 
+def requeue_done(job: Job) -> bool:
+    """Queue a done job again (its result was replaced since); return whether it was."""
+    result = db.session.execute(
+        sa.update(Job)
+        .where(Job.id == job.id, Job.state == JobState.DONE)
+        .values(state=JobState.QUEUED, error="", started_at=None, finished_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(job)
+    return result.rowcount == 1
+
+
 def is_stalled(job: Job) -> bool:
     """Return whether a queued or rendering job has waited so long that it may be retried."""
     started = job.started_at or job.created_at
@@ -270,4 +299,11 @@ def _send_mail(job: Job):
     return send_job(job)
 
 
-WORK = {ISSUE_REPORT: _issue_report, SEND_MAIL: _send_mail}
+def _render_document(job: Job):
+    """Render a draft's PDF into the cache (imported here: documents creates jobs)."""
+    from assessment.documents import render_job_work
+
+    return render_job_work(job)
+
+
+WORK = {ISSUE_REPORT: _issue_report, RENDER_DOCUMENT: _render_document, SEND_MAIL: _send_mail}

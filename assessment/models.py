@@ -351,11 +351,16 @@ class JobState(enum.StrEnum):
 
 
 class Job(db.Model):
-    """Long work (issuing a PDF, sending e-mail) done outside any web request; pages show its state.
+    """Long work (issuing a PDF, rendering a draft's PDF, sending e-mail) done outside web requests.
 
-    `organisation_id` is empty for work that belongs to no organisation (the
-    e-mail of a password reset, a person's daily digest across organisations).
+    Pages show its state. `organisation_id` is empty for work that belongs to
+    no organisation (the e-mail of a password reset, a person's daily digest
+    across organisations). A render of a document names the format and the
+    fingerprint it is for; the unique constraint makes the database refuse a
+    second job for the same render, so a page that reloads never queues twice.
     """
+
+    __table_args__ = (sa.UniqueConstraint("assessment_id", "kind", "document", "fingerprint"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int | None] = mapped_column(
@@ -372,6 +377,10 @@ class Job(db.Model):
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(Timestamp)
     finished_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # For a render job: the document ("pdf", "public.pdf", "board.pdf") and the
+    # render fingerprint it is for (NULL for other kinds, which never clash).
+    document: Mapped[str | None] = mapped_column(sa.String(20))
+    fingerprint: Mapped[str | None] = mapped_column(sa.String(64))
 
     @property
     def state_label(self) -> str:

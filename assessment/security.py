@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, Response, request
+from flask.json.tag import TaggedJSONSerializer
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 
 # No inline script or style anywhere: templates link the one stylesheet, and
@@ -30,8 +34,44 @@ HEADERS = {
 }
 
 
+class SessionJSON(TaggedJSONSerializer):
+    """Flask's session serializer, passing plain strings, numbers and booleans straight through.
+
+    Flask tries each of its tags on every value; these types carry none.
+    """
+
+    PLAIN = frozenset({str, int, float, bool, type(None)})
+
+    def tag(self, value: Any) -> Any:
+        if type(value) in self.PLAIN:
+            return value
+        return super().tag(value)
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed session cookie, with its signing serializer built once, not per request.
+
+    Every request reads the cookie and many write it; building the
+    serializer each time cost more than checking the signature. A changed
+    key (or fallback list) builds a new one.
+    """
+
+    serializer = SessionJSON()
+
+    def __init__(self) -> None:
+        self._serializer: tuple[tuple, object] | None = None
+
+    def get_signing_serializer(self, app: Flask):
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        cached = self._serializer
+        if cached is None or cached[0] != keys:
+            cached = self._serializer = (keys, super().get_signing_serializer(app))
+        return cached[1]
+
+
 def register_security(app: Flask) -> None:
     """Set the cookie defaults and add the security headers to every response."""
+    app.session_interface = SessionCookies()
     # The remember-me cookie follows the session cookie; set either explicitly to differ.
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
     app.config.setdefault("REMEMBER_COOKIE_SAMESITE", app.config["SESSION_COOKIE_SAMESITE"])
@@ -48,14 +88,25 @@ def add_hsts(response: Response) -> Response:
     return response
 
 
+# What a signed-in page may be kept as: nowhere (see `add_security_headers`).
+PRIVATE_NO_STORE = "no-store, private"
+
+
 def add_security_headers(response: Response) -> Response:
     """Add the security headers, keeping any a view set itself (a download's sandbox CSP)."""
+    headers = response.headers
+    present = {name.lower() for name, _ in headers.items()}
     for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
+        if name.lower() not in present:
+            headers.add(name, value)
+    present_cache_control = "cache-control" in present
     if request.endpoint != "static" and current_user.is_authenticated:
         # An organisation's answers must not linger in shared or back-button caches.
-        response.cache_control.no_store = True
-        response.cache_control.private = True
-        response.cache_control.public = False
-        response.cache_control.max_age = None
+        if not present_cache_control:
+            headers.add("Cache-Control", PRIVATE_NO_STORE)  # the common case, without a parse
+        else:
+            response.cache_control.no_store = True
+            response.cache_control.private = True
+            response.cache_control.public = False
+            response.cache_control.max_age = None
     return response

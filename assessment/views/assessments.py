@@ -171,11 +171,13 @@ def profile(assessment_id: int):
 @bp.route("/<int:assessment_id>/principles/<principle_id>", methods=["GET", "POST"])
 def principle(assessment_id: int, principle_id: str):
     """Answer one principle's questions; a page that fails validation saves nothing."""
-    assessment = get_assessment_or_404(assessment_id, with_answers=True)
     catalogue = current_catalogue()
     the_principle = catalogue.principles.get(principle_id)
     if the_principle is None:
         abort(404)
+    # This page's answers only: it shows, saves and scores no others.
+    own = [q.id for q in the_principle.questions]
+    assessment = get_assessment_or_404(assessment_id, with_answers=own)
     profile = assessment.profile or {}
     applicable = [q for q in the_principle.questions if question_applies(the_principle, q, profile)]
     stored = assessment.answers_by_question()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import joinedload
+from werkzeug.security import check_password_hash
 
 from assessment import audit, password_reset, throttle
 from assessment.access import forget_membership
 from assessment.accounts import find_user, new_user
+from assessment.db import outside_transaction
 from assessment.extensions import db, login_manager
 from assessment.forms import (
     ConfirmForm,
@@ -38,13 +41,19 @@ _DUMMY = User(email="", name="", password_hash="")
 _DUMMY.set_password("not a real password")
 
 
+# With the memberships in the same query: every page checks one (access.current_membership).
+# Built once: every request runs it, and a statement reused keeps its cache key.
+USER_WITH_MEMBERSHIPS = (
+    sa.select(User).options(joinedload(User.memberships)).where(User.id == sa.bindparam("user_id"))
+)
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """Return the session's user, unless the session was ended by a logout since."""
-    # With the memberships in the same query: every page checks one (access.current_membership).
     user_key = parse_id(user_id)
     user = (
-        db.session.get(User, user_key, options=[joinedload(User.memberships)])
+        db.session.scalars(USER_WITH_MEMBERSHIPS, {"user_id": user_key}).unique().first()
         if user_key is not None
         else None
     )
@@ -112,13 +121,17 @@ def login():
             flash(throttle.refusal_message(wait), "error")
             return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
         user = find_user(form.email.data)
-        if user is not None and user.check_password(form.password.data):
+        user_id = user.id if user is not None else None
+        stored_hash = (user or _DUMMY).password_hash
+        with outside_transaction(db.session):
+            # scrypt takes a while: no lock held meanwhile (SQLite's write lock on a POST).
+            matches = check_password_hash(stored_hash, form.password.data)
+        user = db.session.get(User, user_id) if user_id is not None and matches else None
+        if user is not None:
             throttle.clear(form.email.data)
             db.session.commit()
             start_session(user)
             return redirect(_safe_next(request.args.get("next")))
-        if user is None:
-            _DUMMY.check_password(form.password.data)
         throttle.record_failure(form.email.data, request.remote_addr)
         db.session.commit()
         security_event("login_failed", email=form.email.data)

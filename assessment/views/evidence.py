@@ -35,6 +35,7 @@ from assessment.access import (
     require,
 )
 from assessment.catalogue import Question
+from assessment.db import outside_transaction
 from assessment.editing import touch_assessment
 from assessment.evidence import (
     ACCEPT,
@@ -145,13 +146,15 @@ def upload(assessment_id: int, question_id: str):
     storage = evidence_storage()
     sent = form.file.data
     try:
-        stored = store_upload(
-            sent.stream,
-            sent.filename or "",
-            storage.scratch_dir(),
-            current_app.config["EVIDENCE_MAX_BYTES"],
-            keep=storage.keep,
-        )
+        # Reading and checking the document takes a while: no lock held meanwhile.
+        with outside_transaction(db.session):
+            stored = store_upload(
+                sent.stream,
+                sent.filename or "",
+                storage.scratch_dir(),
+                current_app.config["EVIDENCE_MAX_BYTES"],
+                keep=storage.keep,
+            )
     except TooLarge as refusal:
         security_event("upload_refused", reason="too_large", filename=sent.filename or "")
         abort(413, refusal.message)

@@ -14,6 +14,7 @@ from wtforms import SubmitField
 
 from assessment.access import Permission, require
 from assessment.catalogue import Catalogue
+from assessment.db import writes_up_front
 from assessment.extensions import current_catalogue, db
 from assessment.importer import MAX_BYTES, ImportedAssessment, ImportRefused, parse_export
 from assessment.inputs import MAX_ID
@@ -112,6 +113,7 @@ def import_json():
     help="The organisation to import into.",
 )
 @with_appcontext
+@writes_up_front
 def import_json_command(file: Path, organisation_id: int) -> None:
     """Create a draft assessment from a JSON export file."""
     if db.session.get(Organisation, organisation_id) is None:

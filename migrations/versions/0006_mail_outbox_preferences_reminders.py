@@ -1,7 +1,7 @@
 """e-mail outbox, notice preferences, reminders sent
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-27
 
 E-mail is written to an outbox (`mail_message`) with the change it reports
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0006'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
