@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from assessment.conditions import Condition
+from assessment.formatting import json_path
 from assessment.resources import CATALOGUE_PATH
 
 DEFAULT_PATH = CATALOGUE_PATH
@@ -277,16 +278,6 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _format_loc(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "(top level)"
-
-
 def _yaml_problem(exc: yaml.YAMLError) -> str:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc)
@@ -431,7 +422,7 @@ def build_catalogue(data: Any) -> Catalogue:
         spec = CatalogueSpec.model_validate(data)
     except ValidationError as exc:
         raise CatalogueError(
-            [f"{_format_loc(e['loc'])}: {_clean_message(e)}" for e in _root_errors(exc.errors())]
+            [f"{json_path(e['loc'])}: {_clean_message(e)}" for e in _root_errors(exc.errors())]
         ) from None
     problems = _cross_reference_problems(spec)
     if problems:

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
+from assessment.formatting import human_size
+
 HEAD_BYTES = 4096
 CHUNK_BYTES = 64 * 1024
 MAX_ZIP_ENTRIES = 5000
@@ -173,16 +175,6 @@ class StoredFile:
     label: str
     size: int
     sha256: str
-
-
-def human_size(size: int) -> str:
-    """Return a size for people: '812 bytes', '40 KB', '10 MB'."""
-    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
-        if size >= factor:
-            value = size / factor
-            number = f"{value:.0f}" if value >= 10 else f"{value:.1f}".removesuffix(".0")
-            return f"{number} {unit}"
-    return f"{size} byte{'s' if size != 1 else ''}"
 
 
 def too_large_message(max_bytes: int) -> str:

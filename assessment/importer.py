@@ -21,6 +21,7 @@ from typing import Any
 import jsonschema
 
 from assessment.catalogue import Catalogue, ProfileQuestion, Question
+from assessment.formatting import json_path
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "reports" / "assessment.schema.json"
 MAX_BYTES = 2 * 1024 * 1024  # the app's MAX_CONTENT_LENGTH; an export of 11 principles is ~200 KB
@@ -61,14 +62,6 @@ class ImportedAssessment:
 def _validator() -> jsonschema.Draft202012Validator:
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     return jsonschema.Draft202012Validator(schema)
-
-
-def _place(path: Any) -> str:
-    """Write a JSON path the way the catalogue errors do: themes[0].principles[2].id."""
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
 
 
 def _load(data: bytes) -> dict[str, Any]:
@@ -151,7 +144,7 @@ def _check_schema(document: dict[str, Any]) -> None:
         )
     errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
     if errors:
-        problems = [f"{_place(e.absolute_path)}: {e.message}" for e in errors[:MAX_PROBLEMS]]
+        problems = [f"{json_path(e.absolute_path)}: {e.message}" for e in errors[:MAX_PROBLEMS]]
         if len(errors) > MAX_PROBLEMS:
             problems.append(f"... and {len(errors) - MAX_PROBLEMS} more problems")
         raise ImportRefused(problems)

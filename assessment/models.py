@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from assessment.extensions import db
+from assessment.formatting import status_label
 
 
 def utcnow() -> datetime:
@@ -40,7 +41,7 @@ class Status(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.replace("_", " ").capitalize()
+        return status_label(self)
 
 
 # Answers, comments, evidence, profile and narrative change only in these; in review
@@ -347,7 +348,7 @@ class JobState(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.capitalize()
+        return status_label(self)
 
 
 class Job(db.Model):

@@ -21,6 +21,7 @@ from weasyprint.document import Document
 from weasyprint.text.fonts import FontConfiguration
 
 from assessment.catalogue import Catalogue, Mapping_
+from assessment.formatting import human_size, signed, status_label
 from assessment.resources import resource_path
 from assessment.scoring import Gap, ScoredAssessment, round_half_up
 from reports import content
@@ -89,24 +90,6 @@ def _mappings(catalogue: Catalogue) -> list[tuple[str, Mapping_]]:
     return [(q.id, m) for q in catalogue.questions.values() for m in q.mappings]
 
 
-def file_size(size: int) -> str:
-    """Return a byte count as a short human size: 812 bytes, 47.1 KB, 3.2 MB."""
-    if size < 1024:
-        return f"{size} bytes"
-    for unit in ("KB", "MB", "GB"):
-        size /= 1024
-        if size < 1024 or unit == "GB":
-            return f"{size:.1f} {unit}"
-    raise AssertionError("unreachable")
-
-
-def signed(change: int | None) -> str:
-    """Return a score change with its sign (+5, -3, \u00b10), or n/a."""
-    if change is None:
-        return "n/a"
-    return f"{change:+d}" if change else "\u00b10"
-
-
 def _trend_chart(scored: ScoredAssessment) -> Markup | None:
     if scored.trend is None:
         return None
@@ -132,7 +115,6 @@ def render_html(
         "issued_at": issued_at,
         "is_issued": is_issued,
         "is_draft": status != "approved",
-        "status_label": status.replace("_", " ").capitalize(),
         "short_fingerprint": scored.catalogue_fingerprint[:12],
         "top_gaps": scored.gaps[:TOP_ACTIONS],
         "principle_titles": {p.id: p.title for p in scored.principles},
@@ -140,7 +122,7 @@ def render_html(
         "principle_chart": Markup(charts["principles"]),
         "theme_chart": Markup(charts["themes"]),
         "trend_chart": _trend_chart(scored),
-        "file_size": file_size,
+        "human_size": human_size,
         "signed": signed,
         "display": round_half_up,
         "method_items": _method_items(scored.method),
@@ -168,7 +150,7 @@ def _shared_context(scored: ScoredAssessment) -> dict[str, Any]:
     """Return what the full report and the board page both print."""
     return {
         "signed_off": content.is_signed_off(scored),
-        "status_word": content.status_word,
+        "status_label": status_label,
         "status_phrase": content.status_phrase,
     }
 

@@ -18,10 +18,10 @@ from assessment.evidence import (
     OLE,
     RefusedUpload,
     display_filename,
-    human_size,
     sniff_document,
 )
 from assessment.extensions import db
+from assessment.formatting import human_size
 from assessment.models import Assessment, AuditEvent, Evidence, Role, Status
 from tests.factories import make_assessment, make_user
 

@@ -43,11 +43,11 @@ from assessment.evidence import (
     RefusedUpload,
     TooLarge,
     check_link,
-    human_size,
     label_of,
     store_upload,
 )
 from assessment.extensions import current_catalogue, db
+from assessment.formatting import human_size
 from assessment.forms import ConfirmForm
 from assessment.logs import security_event
 from assessment.models import CONTENT_EDITABLE, Assessment, Evidence
