@@ -9,15 +9,15 @@ import sqlalchemy as sa
 from assessment.catalogue import Catalogue
 from assessment.extensions import db
 from assessment.models import Assessment, AuditEvent, IssuedReport, Membership, Status
-from assessment.scoring import (
+from assessment.results import (
     AnswerInput,
     AssessmentInfo,
     Assignment,
     AuditEntry,
     EvidenceItem,
     ScoredAssessment,
-    score_assessment,
 )
+from assessment.scoring import score_assessment
 
 
 def assessment_info(assessment: Assessment, *, with_audit: bool = False) -> AssessmentInfo:

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from html import escape
 
-from assessment.scoring import ScoredAssessment, round_half_up
+from assessment.formatting import signed
+from assessment.results import ScoredAssessment, round_half_up, score_change
 from reports.textwidth import ASCENT, DESCENT, text_width, wrap
 
 # Okabe-Ito: vermillion, orange, bluish green; grey for "no score".
@@ -342,14 +343,6 @@ TrendItem = tuple[str, float | None, float | None]
 PREVIOUS = "#56B4E9"  # Okabe-Ito sky blue, paired with ACCENT for "now"
 
 
-def _signed(previous: float | None, current: float | None) -> str:
-    before, now = round_half_up(previous), round_half_up(current)
-    if before is None or now is None:
-        return ""
-    change = now - before
-    return f"{change:+d}" if change else "\u00b10"
-
-
 def trend_chart(items: Sequence[TrendItem], *, width: int = 640, label_width: int = 200) -> str:
     """Draw previous and current scores as paired bars, each with its number and the change."""
     pair_h, bar_h, top = 26, 10, 30
@@ -394,7 +387,7 @@ def trend_chart(items: Sequence[TrendItem], *, width: int = 640, label_width: in
             )
         parts.append(
             f'<text x="{width - 4}" y="{y + bar_h + 3:.1f}" text-anchor="end" font-weight="bold" '
-            f'fill="{INK}">{_signed(previous, current)}</text>'
+            f'fill="{INK}">{signed(score_change(previous, current), missing="")}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from assessment.formatting import status_label
-from assessment.scoring import (
+from assessment.results import (
     AuditEntry,
     Gap,
     PrincipleResult,

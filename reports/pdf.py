@@ -8,7 +8,6 @@ CLI and batch jobs. The PDF is PDF/A-3b with the JSON export embedded as
 
 from __future__ import annotations
 
-import re
 import threading
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -23,7 +22,7 @@ from weasyprint.text.fonts import FontConfiguration
 from assessment.catalogue import Catalogue, Mapping_
 from assessment.formatting import human_size, signed, status_label
 from assessment.resources import resource_path
-from assessment.scoring import Gap, ScoredAssessment, round_half_up
+from assessment.results import Gap, ScoredAssessment, round_half_up, score_change
 from reports import content
 from reports.charts import assessment_charts, trend_chart
 from reports.export import to_json
@@ -73,12 +72,6 @@ def _stylesheet() -> tuple[CSS, FontConfiguration]:
     return css, font_config
 
 
-def _method_items(method: str) -> list[str]:
-    """Split the numbered METHOD text into one string per numbered step."""
-    steps = re.split(r"(?m)^\s*\d+\.\s+", method)
-    return [" ".join(step.split()) for step in steps if step.strip()]
-
-
 def _na_line(reason: str | None) -> str:
     reason = (reason or "").strip()
     if reason.lower().startswith("not applicable"):
@@ -125,7 +118,7 @@ def render_html(
         "human_size": human_size,
         "signed": signed,
         "display": round_half_up,
-        "method_items": _method_items(scored.method),
+        "method_steps": scored.method,
         "na_line": _na_line,
         "bands": catalogue.scoring.bands,
         "scales": catalogue.spec.scales,
@@ -310,6 +303,7 @@ def board_html(
         for t in scored.themes
     ]
     titles = {p.id: p.title for p in scored.principles}
+    overall_change = score_change(trend.previous_score, scored.score) if trend else None
     actions = [
         {
             "rank": rank,
@@ -336,11 +330,7 @@ def board_html(
         "gap_count": len(scored.gaps),
         "trend": trend,
         "changes": scored.changes,
-        "overall_change": (
-            signed(scored.display_score - round_half_up(trend.previous_score))
-            if trend and trend.previous_score is not None and scored.score is not None
-            else None
-        ),
+        "overall_change": None if overall_change is None else signed(overall_change),
         "issued_at": issued_at or datetime.now(UTC),
         "is_draft": info.status != "approved",
         "fingerprint": scored.fingerprint[:16],

@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from assessment.formatting import status_label
-from assessment.scoring import ScoredAssessment, ThemeResult
+from assessment.results import ScoredAssessment, ThemeResult
 from reports.content import action_plan
 from reports.export import neutralise
 

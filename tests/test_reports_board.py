@@ -8,7 +8,8 @@ import pytest
 from pypdf import PdfReader
 
 from assessment.catalogue import load_catalogue
-from assessment.scoring import AssessmentInfo, score_assessment
+from assessment.results import AssessmentInfo
+from assessment.scoring import score_assessment
 from reports import FORMATS, render
 from reports.pdf import render_board_pdf
 from tests.report_data import (
