@@ -27,6 +27,9 @@ from assessment.resources import CATALOGUE_PATH
 
 DEFAULT_PATH = CATALOGUE_PATH
 
+# The longest comment or text answer, in characters: the forms and the importer both hold to it.
+COMMENT_MAX = 5000
+
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]*$", max_length=64)]
 Text = Annotated[str, Field(min_length=1)]
 

@@ -41,10 +41,10 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from assessment.catalogue import Catalogue, ProfileQuestion, Question
+from assessment.catalogue import COMMENT_MAX, Catalogue, ProfileQuestion, Question
 from assessment.inputs import parse_count
+from assessment.models import Role
 
-COMMENT_MAX = 5000
 PASSWORD_MIN = 10
 
 
@@ -361,12 +361,7 @@ def build_assignment_form(
     return AssignmentForm
 
 
-ROLE_CHOICES = [
-    SelectChoice("respondent", "Respondent: answers questions"),
-    SelectChoice("reviewer", "Reviewer: reviews, requests changes, approves"),
-    SelectChoice("viewer", "Viewer: reads and downloads reports"),
-    SelectChoice("admin", "Admin: everything, including members"),
-]
+ROLE_CHOICES = [SelectChoice(role.value, f"{role.label}: {role.duties}") for role in Role]
 
 
 class InviteForm(FlaskForm):
@@ -375,7 +370,7 @@ class InviteForm(FlaskForm):
         validators=[Optional(), Email(), Length(max=254)],
         filters=[_strip],
     )
-    role = SelectField("Role", choices=ROLE_CHOICES, default="respondent")
+    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.RESPONDENT.value)
     submit = SubmitField("Create an invitation link")
 
 

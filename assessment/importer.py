@@ -20,12 +20,11 @@ from typing import Any
 
 import jsonschema
 
-from assessment.catalogue import Catalogue, ProfileQuestion, Question
+from assessment.catalogue import COMMENT_MAX, Catalogue, ProfileQuestion, Question
 from assessment.formatting import json_path
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "reports" / "assessment.schema.json"
 MAX_BYTES = 2 * 1024 * 1024  # the app's MAX_CONTENT_LENGTH; an export of 11 principles is ~200 KB
-COMMENT_MAX = 5000  # as assessment.forms.COMMENT_MAX, which imports Flask
 SERVICE_MAX = 200  # Assessment.service_name
 MAX_PROBLEMS = 20  # enough to act on; a wholly wrong file would otherwise list thousands
 MAX_DEPTH = 32  # an export nests 6 deep; deeper is not an export, and deep enough breaks parsers
