@@ -140,19 +140,14 @@ def record_answers(assessment: Assessment, user: User, changes: list[AnswerChang
         except sa.exc.IntegrityError:
             # Someone else's first answer to one of these questions committed first.
             raise StaleSave([change.question_id for change in to_insert]) from None
-    audit.record_all(
+    audit.record_all_for(
+        assessment,
+        user,
+        "answer",
         [
-            {
-                "organisation_id": assessment.organisation_id,
-                "assessment_id": assessment.id,
-                "user_id": user.id,
-                "action": "answer",
-                "target": change.question_id,
-                "old": old,
-                "new": {"value": change.value, "comment": change.comment},
-            }
+            (change.question_id, old, {"value": change.value, "comment": change.comment})
             for change, old in olds
-        ]
+        ],
     )
     return len(applied)
 
@@ -181,13 +176,5 @@ def record_profile(assessment: Assessment, user: User, profile: dict[str, Any]) 
         return False
     old = dict(assessment.profile or {})
     touch_assessment(assessment, CONTENT_EDITABLE, profile=profile)
-    audit.record(
-        organisation_id=assessment.organisation_id,
-        assessment_id=assessment.id,
-        user_id=user.id,
-        action="profile",
-        target="profile",
-        old=old,
-        new=profile,
-    )
+    audit.record_for(assessment, user, "profile", "profile", old=old, new=profile)
     return True

@@ -109,7 +109,7 @@ def seed_demo(catalogue: Catalogue) -> tuple[Assessment, bool]:
         organisation_id=organisation.id,
         service_name=DEMO_SERVICE,
         profile=DEMO_PROFILE,
-        user_id=user.id,
+        user=user,
         details={"service": DEMO_SERVICE, "seeded": "demo"},
     )
     to_answer = []

@@ -91,12 +91,11 @@ def _move(assessment: Assessment, user: User, name: str, comment: str = "", **va
         if refused.changed_meanwhile:
             raise ContentChanged(refused.message) from None
         raise WorkflowError(refused.message) from None
-    audit.record(
-        organisation_id=assessment.organisation_id,
-        assessment_id=assessment.id,
-        user_id=user.id,
-        action="status",
-        target="status",
+    audit.record_for(
+        assessment,
+        user,
+        "status",
+        "status",
         old={"status": current.value},
         new={"status": transition.target.value, **({"comment": comment} if comment else {})},
     )
@@ -232,15 +231,7 @@ def record_narrative(assessment: Assessment, user: User, text: str) -> bool:
     if text == old:
         return False
     touch_assessment(assessment, public_narrative=text)
-    audit.record(
-        organisation_id=assessment.organisation_id,
-        assessment_id=assessment.id,
-        user_id=user.id,
-        action="narrative",
-        target="public_narrative",
-        old=old,
-        new=text,
-    )
+    audit.record_for(assessment, user, "narrative", "public_narrative", old=old, new=text)
     return True
 
 
@@ -250,7 +241,7 @@ def open_draft(
     organisation_id: int,
     service_name: str,
     profile: dict,
-    user_id: int | None,
+    user: User | None,
     action: str = "create",
     details: dict | None = None,
     **fields,
@@ -262,19 +253,12 @@ def open_draft(
         profile=dict(profile),
         catalogue_version=catalogue.version,
         catalogue_fingerprint=catalogue.fingerprint,
-        created_by_id=user_id,
+        created_by_id=user.id if user is not None else None,
         **fields,
     )
     db.session.add(assessment)
     db.session.flush()
-    audit.record(
-        organisation_id=organisation_id,
-        assessment_id=assessment.id,
-        user_id=user_id,
-        action=action,
-        target="assessment",
-        new=details,
-    )
+    audit.record_for(assessment, user, action, "assessment", new=details)
     return assessment
 
 
@@ -291,7 +275,7 @@ def start_next_cycle(assessment: Assessment, user: User, catalogue: Catalogue) -
         organisation_id=assessment.organisation_id,
         service_name=assessment.service_name,
         profile=assessment.profile or {},
-        user_id=user.id,
+        user=user,
         details={"service": assessment.service_name, "carried_forward_from": assessment.id},
         previous_id=assessment.id,
         public_narrative=assessment.public_narrative or "",

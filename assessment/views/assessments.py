@@ -100,7 +100,7 @@ def new():
             organisation_id=current_organisation_id(),
             service_name=service_name,
             profile=profile,
-            user_id=current_user.id,
+            user=current_user,
             details={"service": service_name, "profile": profile},
         )
         db.session.commit()

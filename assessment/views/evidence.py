@@ -280,15 +280,7 @@ def _described(item: Evidence) -> dict[str, object]:
 
 
 def _audit(assessment: Assessment, question_id: str, *, old=None, new=None) -> None:
-    audit.record(
-        organisation_id=assessment.organisation_id,
-        assessment_id=assessment.id,
-        user_id=current_user.id,
-        action="evidence",
-        target=question_id,
-        old=old,
-        new=new,
-    )
+    audit.record_for(assessment, current_user, "evidence", question_id, old=old, new=new)
 
 
 def _first_error(form: FlaskForm) -> str:

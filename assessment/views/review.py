@@ -244,12 +244,11 @@ def assignments(assessment_id: int):
                     row = Assignment(assessment=assessment, principle_id=principle_id)
                     db.session.add(row)
                 row.owner_id, row.due_date = owner_id, group.due_date.data
-                audit.record(
-                    organisation_id=assessment.organisation_id,
-                    assessment_id=assessment.id,
-                    user_id=current_user.id,
-                    action="assignment",
-                    target=principle_id,
+                audit.record_for(
+                    assessment,
+                    current_user,
+                    "assignment",
+                    principle_id,
                     old={"owner_id": old[0], "due_date": old[1].isoformat() if old[1] else None},
                     new={
                         "owner_id": owner_id,

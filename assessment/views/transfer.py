@@ -17,7 +17,7 @@ from assessment.catalogue import Catalogue
 from assessment.extensions import current_catalogue, db
 from assessment.importer import MAX_BYTES, ImportedAssessment, ImportRefused, parse_export
 from assessment.inputs import MAX_ID
-from assessment.models import Answer, Assessment, Organisation
+from assessment.models import Answer, Assessment, Organisation, User
 from assessment.workflow import open_draft
 
 # cli_group=None puts the command at the top level: `flask import-json`.
@@ -36,7 +36,7 @@ class ImportForm(FlaskForm):
 
 
 def create_from_import(
-    imported: ImportedAssessment, catalogue: Catalogue, *, organisation_id: int, user_id: int | None
+    imported: ImportedAssessment, catalogue: Catalogue, *, organisation_id: int, user: User | None
 ) -> Assessment:
     """Add a new draft holding the imported answers, with its audit event; the caller commits."""
     assessment = open_draft(
@@ -44,7 +44,7 @@ def create_from_import(
         organisation_id=organisation_id,
         service_name=imported.service,
         profile=imported.profile,
-        user_id=user_id,
+        user=user,
         action="import",
         details={
             "service": imported.service,
@@ -60,7 +60,7 @@ def create_from_import(
                 question_id=question_id,
                 value=answer.value,
                 comment=answer.comment,
-                updated_by_id=user_id,
+                updated_by_id=user.id if user is not None else None,
             )
         )
     return assessment
@@ -86,7 +86,7 @@ def import_json():
                 imported,
                 catalogue,
                 organisation_id=membership.organisation_id,
-                user_id=current_user.id,
+                user=current_user,
             )
             db.session.commit()
             flash(
@@ -124,9 +124,7 @@ def import_json_command(file: Path, organisation_id: int) -> None:
     except ImportRefused as refused:
         lines = "\n  ".join(refused.problems)
         raise click.ClickException(f"{file} was not imported:\n  {lines}") from None
-    assessment = create_from_import(
-        imported, catalogue, organisation_id=organisation_id, user_id=None
-    )
+    assessment = create_from_import(imported, catalogue, organisation_id=organisation_id, user=None)
     db.session.commit()
     for warning in imported.warnings:
         click.echo(f"warning: {warning}", err=True)
