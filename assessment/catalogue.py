@@ -229,6 +229,12 @@ class Catalogue:
     def theme_of(self) -> dict[str, Theme]:
         return {p.id: t for t in self.spec.themes for p in t.principles}
 
+    def principle_after(self, principle_id: str) -> str | None:
+        """Return the id of the principle after this one, or None after the last."""
+        ids = list(self.principles)
+        position = ids.index(principle_id) + 1
+        return ids[position] if position < len(ids) else None
+
     def options_for(self, question: Question) -> tuple[ScaleOption, ...]:
         """Return the answer options of a question, from its scale or its own list."""
         if question.scale:

@@ -9,7 +9,7 @@ outer form is a `FlaskForm`, so each page carries one CSRF token.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -41,9 +41,10 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from assessment.answers import AnswerChange
 from assessment.catalogue import COMMENT_MAX, Catalogue, ProfileQuestion, Question
 from assessment.inputs import parse_count
-from assessment.models import Role
+from assessment.models import Answer, Role
 
 PASSWORD_MIN = 10
 
@@ -312,6 +313,41 @@ def _principle_form(catalogue: Catalogue, questions: list[Question]) -> type[Fla
     PrincipleForm.save = SubmitField("Save")
     PrincipleForm.save_next = SubmitField("Save and go to the next principle")
     return PrincipleForm
+
+
+def principle_form_data(questions: Iterable[Question], stored: Mapping[str, Answer]) -> dict:
+    """Return the principle form's data from the stored answers and their versions."""
+    data = {}
+    for question in questions:
+        answer = stored.get(question.id)
+        data[field_name(question.id)] = {
+            "answer": answer.value if answer else None,
+            "comment": answer.comment if answer else "",
+            "base_version": str(answer.version if answer else 0),
+        }
+    return data
+
+
+def answer_changes(form: FlaskForm, questions: Iterable[Question]) -> list[AnswerChange]:
+    """Return what a validated principle form says about each of its questions."""
+    changes = []
+    for question in questions:
+        sub = form[field_name(question.id)]
+        changes.append(
+            AnswerChange(
+                question_id=question.id,
+                value=answer_from_field(question, sub.answer.data),
+                comment=(sub.comment.data or "").strip(),
+                base_version=int(sub.base_version.data or 0),
+            )
+        )
+    return changes
+
+
+def rebase(form: FlaskForm, versions: Mapping[str, int]) -> None:
+    """Base the sent page on the answers' current versions, so saving it again replaces them."""
+    for question_id, version in versions.items():
+        form[field_name(question_id)].base_version.data = str(version)
 
 
 def answer_from_field(question: Question, data: Any) -> Any:

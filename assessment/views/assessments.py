@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
@@ -20,25 +22,29 @@ from assessment.access import (
     require,
 )
 from assessment.answers import (
-    AnswerChange,
+    Conflict,
     StaleSave,
+    answer_versions,
     conflicts_with,
     record_answers,
     record_profile,
 )
-from assessment.applicability import question_applies
+from assessment.applicability import applicable_questions
+from assessment.catalogue import Catalogue, Principle, Question
 from assessment.extensions import current_catalogue, db
 from assessment.forms import (
     ApproveForm,
     ConfirmForm,
     NarrativeForm,
     RequestChangesForm,
-    answer_from_field,
+    answer_changes,
     build_principle_form,
     build_profile_form,
     field_name,
+    principle_form_data,
     profile_form_data,
     profile_from_form,
+    rebase,
 )
 from assessment.jobs import latest_job, latest_jobs
 from assessment.listing import assessments_page, score_listed
@@ -168,106 +174,88 @@ def profile(assessment_id: int):
     )
 
 
-@bp.route("/<int:assessment_id>/principles/<principle_id>", methods=["GET", "POST"])
-def principle(assessment_id: int, principle_id: str):
-    """Answer one principle's questions; a page that fails validation saves nothing."""
-    assessment = get_assessment_or_404(assessment_id, with_answers=True)
-    catalogue = current_catalogue()
-    the_principle = catalogue.principles.get(principle_id)
-    if the_principle is None:
-        abort(404)
-    profile = assessment.profile or {}
-    applicable = [q for q in the_principle.questions if question_applies(the_principle, q, profile)]
-    stored = assessment.answers_by_question()
-    form_class = build_principle_form(catalogue, applicable)
-    conflicts = []
-    status = 200
+@dataclass(frozen=True)
+class PrinciplePage:
+    """One principle's page of one assessment: what the page shows and the form it sends."""
 
-    if request.method == "POST":
-        require(Permission.ANSWER)
-        refuse_unless_editable(assessment)
-        form = form_class()
-        if form.validate_on_submit():
-            changes = []
-            for question in applicable:
-                sub = form[field_name(question.id)]
-                changes.append(
-                    AnswerChange(
-                        question_id=question.id,
-                        value=answer_from_field(question, sub.answer.data),
-                        comment=(sub.comment.data or "").strip(),
-                        base_version=int(sub.base_version.data or 0),
-                    )
-                )
-            try:
-                count = record_answers(assessment, current_user, changes)
-            except StaleSave as stale:
-                db.session.rollback()
-                assessment = get_assessment_or_404(assessment_id)
-                conflicts = conflicts_with(assessment, stale.question_ids)
-                status = 409
-                security_event("conflict", reason="stale_save", assessment=assessment.id)
-                flash(
-                    "Someone else changed answers on this page since you opened it. "
-                    "Nothing was saved: compare with their answers below, then save again.",
-                    "error",
-                )
-                stored = assessment.answers_by_question()
-                for question in applicable:
-                    current = stored.get(question.id)
-                    form[field_name(question.id)].base_version.data = str(
-                        current.version if current else 0
-                    )
-            else:
-                db.session.commit()
-                flash(f"Saved: {count} answer{'s' if count != 1 else ''} changed.", "success")
-                target = the_principle.id
-                if form.save_next.data:
-                    ids = list(catalogue.principles)
-                    position = ids.index(the_principle.id)
-                    if position + 1 < len(ids):
-                        target = ids[position + 1]
-                    else:
-                        return redirect(
-                            url_for("assessments.overview", assessment_id=assessment_id)
-                        )
-                return redirect(
-                    url_for(
-                        "assessments.principle", assessment_id=assessment_id, principle_id=target
-                    )
-                )
-        else:
-            status = 422
-            flash("Nothing was saved: correct the answers marked below.", "error")
-    else:
-        data = {}
-        for question in applicable:
-            answer = stored.get(question.id)
-            data[field_name(question.id)] = {
-                "answer": answer.value if answer else None,
-                "comment": answer.comment if answer else "",
-                "base_version": str(answer.version if answer else 0),
-            }
-        form = form_class(data=data)
+    assessment: Assessment
+    catalogue: Catalogue
+    principle: Principle
+    questions: list[Question]  # the ones this service answers
+    form_class: type
 
-    result = score_stored(assessment, catalogue).principle(the_principle.id)
-    return (
-        render_template(
+    @classmethod
+    def load(cls, assessment_id: int, principle_id: str) -> PrinciplePage:
+        """Load the page's assessment (with its answers) and principle, or answer 404."""
+        assessment = get_assessment_or_404(assessment_id, with_answers=True)
+        catalogue = current_catalogue()
+        principle = catalogue.principles.get(principle_id)
+        if principle is None:
+            abort(404)
+        questions = applicable_questions(principle, assessment.profile or {})
+        form_class = build_principle_form(catalogue, questions)
+        return cls(assessment, catalogue, principle, questions, form_class)
+
+    def render(self, form, status: int, conflicts: Sequence[Conflict] = ()):
+        """Answer with the page: the form, the principle's score and any conflicts."""
+        result = score_stored(self.assessment, self.catalogue).principle(self.principle.id)
+        page = render_template(
             "assessments/principle.html",
-            assessment=assessment,
-            principle=the_principle,
-            theme=catalogue.theme_of[the_principle.id],
+            assessment=self.assessment,
+            principle=self.principle,
+            theme=self.catalogue.theme_of[self.principle.id],
             result=result,
-            questions=the_principle.questions,
-            applicable_ids={q.id for q in applicable},
+            questions=self.principle.questions,
+            applicable_ids={q.id for q in self.questions},
             # Scoring already said why each out-of-scope question does not apply.
             reasons={r.id: r.scope_reason for r in result.questions},
             form=form,
             field_name=field_name,
             conflicts={c.question_id: c for c in conflicts},
-            catalogue=catalogue,
-            principle_ids=list(catalogue.principles),
-            editable=may_answer(assessment),
-        ),
-        status,
+            catalogue=self.catalogue,
+            principle_ids=list(self.catalogue.principles),
+            editable=may_answer(self.assessment),
+        )
+        return page, status
+
+
+@bp.route("/<int:assessment_id>/principles/<principle_id>", methods=["GET", "POST"])
+def principle(assessment_id: int, principle_id: str):
+    """Answer one principle's questions; a page that fails validation saves nothing."""
+    page = PrinciplePage.load(assessment_id, principle_id)
+    if request.method == "GET":
+        stored = page.assessment.answers_by_question()
+        return page.render(page.form_class(data=principle_form_data(page.questions, stored)), 200)
+    require(Permission.ANSWER)
+    refuse_unless_editable(page.assessment)
+    form = page.form_class()
+    if not form.validate_on_submit():
+        flash("Nothing was saved: correct the answers marked below.", "error")
+        return page.render(form, 422)
+    count = record_answers(page.assessment, current_user, answer_changes(form, page.questions))
+    db.session.commit()
+    flash(f"Saved: {count} answer{'s' if count != 1 else ''} changed.", "success")
+    target = page.principle.id
+    if form.save_next.data:
+        target = page.catalogue.principle_after(page.principle.id)
+        if target is None:
+            return redirect(url_for("assessments.overview", assessment_id=assessment_id))
+    return redirect(
+        url_for("assessments.principle", assessment_id=assessment_id, principle_id=target)
     )
+
+
+@bp.errorhandler(StaleSave)
+def stale_save(stale: StaleSave):
+    """Show the page again with what was sent and, beside it, the answers saved meanwhile."""
+    db.session.rollback()  # nothing of the page is written
+    page = PrinciplePage.load(**request.view_args)
+    security_event("conflict", reason="stale_save", assessment=page.assessment.id)
+    flash(
+        "Someone else changed answers on this page since you opened it. "
+        "Nothing was saved: compare with their answers below, then save again.",
+        "error",
+    )
+    form = page.form_class()  # what this person sent
+    rebase(form, answer_versions(page.assessment, [q.id for q in page.questions]))
+    return page.render(form, 409, conflicts_with(page.assessment, stale.question_ids))
