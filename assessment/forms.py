@@ -42,6 +42,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from assessment.answers import AnswerChange
+from assessment.assignments import Plan
 from assessment.catalogue import COMMENT_MAX, Catalogue, ProfileQuestion, Question
 from assessment.inputs import parse_count
 from assessment.models import Answer, Role
@@ -395,6 +396,26 @@ def build_assignment_form(
         )
     AssignmentForm.submit = SubmitField("Save owners and due dates")
     return AssignmentForm
+
+
+def assignment_form_data(principle_ids: Iterable[str], plans: Mapping[str, Plan]) -> dict:
+    """Return the assignment form's data from the stored owners and due dates."""
+    return {
+        field_name(pid): {
+            "owner": str(plans[pid].owner_id or 0) if pid in plans else "0",
+            "due_date": plans[pid].due_date if pid in plans else None,
+        }
+        for pid in principle_ids
+    }
+
+
+def assignment_plans(form: FlaskForm, principle_ids: Iterable[str]) -> dict[str, Plan]:
+    """Return the owner and due date a validated assignment form gives each principle."""
+    plans = {}
+    for principle_id in principle_ids:
+        group = form[field_name(principle_id)]
+        plans[principle_id] = Plan(int(group.owner.data or 0) or None, group.due_date.data)
+    return plans
 
 
 ROLE_CHOICES = [SelectChoice(role.value, f"{role.label}: {role.duties}") for role in Role]

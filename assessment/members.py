@@ -19,6 +19,10 @@ class MembershipError(Exception):
     """A membership change that is not allowed; the message says why."""
 
 
+class InvitationUnusable(MembershipError):
+    """An invitation link that is unknown, used or expired."""
+
+
 def token_hash(token: str) -> str:
     """Return the stored form of an invitation token (the token itself is never stored)."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -53,11 +57,11 @@ def find_invitation(token: str) -> Invitation:
         sa.select(Invitation).where(Invitation.token_hash == token_hash(token))
     ).first()
     if invitation is None:
-        raise MembershipError("This invitation link is not valid. Ask your admin for a new one.")
+        raise InvitationUnusable("This invitation link is not valid. Ask your admin for a new one.")
     if invitation.used_at is not None:
-        raise MembershipError("This invitation link has already been used.")
+        raise InvitationUnusable("This invitation link has already been used.")
     if invitation.expires_at < utcnow():
-        raise MembershipError("This invitation link has expired. Ask your admin for a new one.")
+        raise InvitationUnusable("This invitation link has expired. Ask your admin for a new one.")
     return invitation
 
 

@@ -6,10 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.orm import contains_eager
 
 from assessment.access import (
     Permission,
@@ -30,6 +28,7 @@ from assessment.answers import (
     record_profile,
 )
 from assessment.applicability import applicable_questions
+from assessment.assignments import assigned_to
 from assessment.catalogue import Catalogue, Principle, Question
 from assessment.extensions import current_catalogue, db
 from assessment.forms import (
@@ -49,7 +48,7 @@ from assessment.forms import (
 from assessment.jobs import latest_job, latest_jobs
 from assessment.listing import assessments_page, score_listed
 from assessment.logs import security_event
-from assessment.models import Assessment, Assignment, Status
+from assessment.models import Assessment
 from assessment.snapshot import score_stored
 from assessment.workflow import latest_event_id, open_draft, review_fingerprint
 
@@ -68,24 +67,13 @@ def index():
     """List the organisation's assessments, a page at a time, with their overall score."""
     catalogue = current_catalogue()
     page = assessments_page(assessments_query(), request.args.get("page", "1"))
-    mine = db.session.scalars(
-        sa.select(Assignment)
-        .join(Assessment)
-        .where(
-            Assessment.organisation_id == current_organisation_id(),
-            Assessment.status != Status.APPROVED,
-            Assignment.owner_id == current_user.id,
-        )
-        .options(contains_eager(Assignment.assessment))
-        .order_by(Assignment.due_date.is_(None), Assignment.due_date, Assignment.id)
-    ).all()
     return render_template(
         "assessments/index.html",
         page=page,
         assessments=page.assessments,
         scored=score_listed(page.assessments, catalogue),
         jobs=latest_jobs([a.id for a in page.assessments if a.locked]),
-        mine=mine,
+        mine=assigned_to(current_user, current_organisation_id()),
         catalogue=catalogue,
         today=date.today(),
         can_answer=can(Permission.ANSWER),
