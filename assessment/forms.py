@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
     DecimalField,
@@ -44,6 +45,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from assessment.answers import AnswerChange
 from assessment.assignments import Plan
 from assessment.catalogue import COMMENT_MAX, Catalogue, ProfileQuestion, Question
+from assessment.evidence import TITLE_MAX, URL_MAX
 from assessment.inputs import parse_count
 from assessment.models import Answer, Role
 
@@ -449,6 +451,24 @@ class AcceptInviteForm(FlaskForm):
         description=f"At least {PASSWORD_MIN} characters.",
     )
     submit = SubmitField("Join the organisation")
+
+
+class LinkForm(FlaskForm):
+    title = StringField("Link title", validators=[DataRequired(), Length(max=TITLE_MAX)])
+    url = StringField("Link address", validators=[DataRequired(), Length(max=URL_MAX)])
+
+
+class UploadForm(FlaskForm):
+    file = FileField("Document", validators=[FileRequired("Choose a document to upload.")])
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        "JSON export",
+        validators=[FileRequired("Choose a JSON export to import.")],
+        description="A file downloaded from an assessment's JSON link (schema version 1.1).",
+    )
+    submit = SubmitField("Import as a new draft")
 
 
 class NarrativeForm(FlaskForm):

@@ -19,6 +19,7 @@ from assessment import audit, jobs
 from assessment.catalogue import Catalogue
 from assessment.editing import EditRefused, touch_assessment
 from assessment.extensions import db
+from assessment.importer import ImportedAssessment
 from assessment.models import (
     Answer,
     Assessment,
@@ -259,6 +260,37 @@ def open_draft(
     db.session.add(assessment)
     db.session.flush()
     audit.record_for(assessment, user, action, "assessment", new=details)
+    return assessment
+
+
+def open_imported_draft(
+    imported: ImportedAssessment, catalogue: Catalogue, *, organisation_id: int, user: User | None
+) -> Assessment:
+    """Add a new draft holding the imported answers, with its audit event; the caller commits."""
+    assessment = open_draft(
+        catalogue,
+        organisation_id=organisation_id,
+        service_name=imported.service,
+        profile=imported.profile,
+        user=user,
+        action="import",
+        details={
+            "service": imported.service,
+            "answers": len(imported.answers),
+            "source_catalogue_version": imported.source_catalogue_version,
+            "warnings": list(imported.warnings),
+        },
+    )
+    for question_id, answer in imported.answers.items():
+        db.session.add(
+            Answer(
+                assessment_id=assessment.id,
+                question_id=question_id,
+                value=answer.value,
+                comment=answer.comment,
+                updated_by_id=user.id if user is not None else None,
+            )
+        )
     return assessment
 
 
