@@ -6,14 +6,14 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import joinedload
 
-from assessment import audit, throttle
+from assessment import throttle
 from assessment.access import forget_membership
-from assessment.accounts import find_user, new_user
+from assessment.accounts import find_user, new_organisation, new_user
 from assessment.extensions import db, login_manager
 from assessment.forms import ConfirmForm, LoginForm, RegisterForm
 from assessment.inputs import parse_id, safe_local_target
 from assessment.logs import security_event
-from assessment.models import Membership, Organisation, Role, User
+from assessment.models import User
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -72,18 +72,7 @@ def register():
 
 def _set_up_organisation(form: RegisterForm, user: User):
     """Create the organisation with this user as its admin, and sign them in to it."""
-    organisation = Organisation(name=form.organisation.data.strip())
-    db.session.add_all(
-        [organisation, Membership(user=user, organisation=organisation, role=Role.ADMIN)]
-    )
-    db.session.flush()
-    audit.record(
-        organisation_id=organisation.id,
-        user_id=user.id,
-        action="membership",
-        target=user.email,
-        new={"role": Role.ADMIN.value},
-    )
+    organisation = new_organisation(form.organisation.data, user)
     db.session.commit()
     start_session(user)
     session["organisation_id"] = organisation.id
