@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -169,23 +170,43 @@ def _answer_problem(catalogue: Catalogue, question: Question, value: Any) -> str
     if value is None:
         return None
     options = [o.value for o in catalogue.options_for(question)]
-    if question.type in ("scale", "choice"):
-        if isinstance(value, str) and value in options:
-            return None
-        return f"{value!r} is not an answer option of {question.id} (choose one of {', '.join(options)})"
-    if question.type == "multi":
-        if isinstance(value, list) and value and all(v in options for v in value):
-            return None
-        return (
-            f"{value!r} must be a non-empty list of options of {question.id} ({', '.join(options)})"
-        )
-    if question.type == "number":
-        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
-            return None
-        return f"{value!r} is not a number of 0 or more"
+    return ANSWER_CHECKS[question.type](question, options, value)
+
+
+def _option_problem(question: Question, options: list[str], value: Any) -> str | None:
+    if isinstance(value, str) and value in options:
+        return None
+    return (
+        f"{value!r} is not an answer option of {question.id} (choose one of {', '.join(options)})"
+    )
+
+
+def _options_problem(question: Question, options: list[str], value: Any) -> str | None:
+    if isinstance(value, list) and value and all(v in options for v in value):
+        return None
+    return f"{value!r} must be a non-empty list of options of {question.id} ({', '.join(options)})"
+
+
+def _number_problem(_question: Question, _options: list[str], value: Any) -> str | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return None
+    return f"{value!r} is not a number of 0 or more"
+
+
+def _text_problem(_question: Question, _options: list[str], value: Any) -> str | None:
     if isinstance(value, str) and len(value) <= COMMENT_MAX:
         return None
     return f"must be text of at most {COMMENT_MAX} characters"
+
+
+# One check per question type the catalogue schema accepts.
+ANSWER_CHECKS = {
+    "scale": _option_problem,
+    "choice": _option_problem,
+    "multi": _options_problem,
+    "number": _number_problem,
+    "text": _text_problem,
+}
 
 
 def _profile(
@@ -212,40 +233,56 @@ def _answers(
 ) -> dict[str, ImportedAnswer]:
     answers: dict[str, ImportedAnswer] = {}
     evidence = 0
-    for t, theme in enumerate(document["themes"]):
-        for p, principle in enumerate(theme["principles"]):
-            for q, item in enumerate(principle["questions"]):
-                where = f"themes[{t}].principles[{p}].questions[{q}] ({item['id']})"
-                evidence += len(item.get("evidence", ()))
-                question = catalogue.questions.get(item["id"])
-                if question is None:
-                    warnings.append(f"{where}: unknown question id; skipped")
-                    continue
-                if item["id"] in answers:
-                    problems.append(f"{where}: question {item['id']} appears twice")
-                    continue
-                value, comment = item["value"], item["comment"]
-                problem = _answer_problem(catalogue, question, value)
-                if problem:
-                    problems.append(f"{where}.value: {problem}")
-                    continue
-                if len(comment) > COMMENT_MAX:
-                    problems.append(f"{where}.comment: longer than {COMMENT_MAX} characters")
-                    continue
-                if value is None and not comment:
-                    continue
-                option = catalogue.option_for(question, value) if isinstance(value, str) else None
-                if option is not None and option.requires_rationale and not comment.strip():
-                    warnings.append(
-                        f"{where}: '{option.label}' without a rationale counts as not met"
-                    )
-                answers[item["id"]] = ImportedAnswer(value=value, comment=comment)
+    for where, item in _question_items(document):
+        evidence += len(item.get("evidence", ()))
+        if item["id"] in answers:
+            problems.append(f"{where}: question {item['id']} appears twice")
+            continue
+        answer = _answer(catalogue, where, item, problems, warnings)
+        if answer is not None:
+            answers[item["id"]] = answer
     if evidence:
         warnings.append(
             f"{evidence} evidence item(s) are listed in the file but not imported: "
             "an export names evidence, it does not carry the files; attach them again"
         )
     return answers
+
+
+def _question_items(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield each question item of an export with its place in the file."""
+    for t, theme in enumerate(document["themes"]):
+        for p, principle in enumerate(theme["principles"]):
+            for q, item in enumerate(principle["questions"]):
+                yield f"themes[{t}].principles[{p}].questions[{q}] ({item['id']})", item
+
+
+def _answer(
+    catalogue: Catalogue,
+    where: str,
+    item: dict[str, Any],
+    problems: list[str],
+    warnings: list[str],
+) -> ImportedAnswer | None:
+    """Return one question item's answer, or None when it is skipped or refused (and why)."""
+    question = catalogue.questions.get(item["id"])
+    if question is None:
+        warnings.append(f"{where}: unknown question id; skipped")
+        return None
+    value, comment = item["value"], item["comment"]
+    problem = _answer_problem(catalogue, question, value)
+    if problem:
+        problems.append(f"{where}.value: {problem}")
+        return None
+    if len(comment) > COMMENT_MAX:
+        problems.append(f"{where}.comment: longer than {COMMENT_MAX} characters")
+        return None
+    if value is None and not comment:
+        return None
+    option = catalogue.option_for(question, value) if isinstance(value, str) else None
+    if option is not None and option.requires_rationale and not comment.strip():
+        warnings.append(f"{where}: '{option.label}' without a rationale counts as not met")
+    return ImportedAnswer(value=value, comment=comment)
 
 
 def parse_export(data: bytes, catalogue: Catalogue) -> ImportedAssessment:

@@ -47,18 +47,36 @@ def _question_score(
     catalogue: Catalogue, question: Question, answer: AnswerInput
 ) -> tuple[bool, bool, float | None, str]:
     """Return (scored, not_applicable_by_answer, score 0-1 or None, note)."""
-    if question.type in ("number", "text"):
-        return False, False, None, ""
-    options = catalogue.options_for(question)
-    if all(o.score is None for o in options if not o.na):
+    if not _is_scored(catalogue, question):
         return False, False, None, ""
     if not is_answered(answer.value):
         return True, False, 0.0, ""
     if question.type == "multi":
-        chosen = [catalogue.option_for(question, v) for v in answer.value]
-        if chosen and all(o is not None and o.na for o in chosen):
-            return True, True, None, ""
-        return True, False, min(1.0, sum(o.score or 0 for o in chosen if o and not o.na)), ""
+        return _multi_score(catalogue, question, answer.value)
+    return _option_score(catalogue, question, answer)
+
+
+def _is_scored(catalogue: Catalogue, question: Question) -> bool:
+    """Return whether a question's answers carry a score (numbers and text never do)."""
+    if question.type in ("number", "text"):
+        return False
+    return any(o.score is not None for o in catalogue.options_for(question) if not o.na)
+
+
+def _multi_score(
+    catalogue: Catalogue, question: Question, values: list
+) -> tuple[bool, bool, float | None, str]:
+    """Score several choices: their scores add up, to at most 1."""
+    chosen = [catalogue.option_for(question, v) for v in values]
+    if chosen and all(o is not None and o.na for o in chosen):
+        return True, True, None, ""
+    return True, False, min(1.0, sum(o.score or 0 for o in chosen if o and not o.na)), ""
+
+
+def _option_score(
+    catalogue: Catalogue, question: Question, answer: AnswerInput
+) -> tuple[bool, bool, float | None, str]:
+    """Score one chosen option, or say why it counts as not met."""
     option = catalogue.option_for(question, str(answer.value))
     if option is None:
         return True, False, 0.0, "The stored answer is not an option of this question."
