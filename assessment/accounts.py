@@ -34,11 +34,5 @@ def new_organisation(name: str, admin: User) -> Organisation:
         [organisation, Membership(user=admin, organisation=organisation, role=Role.ADMIN)]
     )
     db.session.flush()
-    audit.record(
-        organisation_id=organisation.id,
-        user_id=admin.id,
-        action="membership",
-        target=admin.email,
-        new={"role": Role.ADMIN.value},
-    )
+    audit.record_membership(organisation.id, admin, admin.email, new={"role": Role.ADMIN.value})
     return organisation

@@ -57,6 +57,20 @@ def record_for(
     )
 
 
+def record_membership(
+    organisation_id: int, user: User, target: str, *, old: Any = None, new: Any = None
+) -> AuditEvent:
+    """Add an event about who belongs to an organisation, in which role; the caller commits."""
+    return record(
+        organisation_id=organisation_id,
+        user_id=user.id,
+        action="membership",
+        target=target,
+        old=old,
+        new=new,
+    )
+
+
 def record_all_for(
     assessment: Assessment,
     user: User,

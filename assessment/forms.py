@@ -63,17 +63,30 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-class RegisterForm(FlaskForm):
-    organisation = StringField("Organisation", validators=[DataRequired(), Length(max=200)])
-    name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
-    email = EmailField(
-        "Work email", validators=[DataRequired(), Email(), Length(max=254)], filters=[_strip]
+def _your_name(required: Any) -> StringField:
+    return StringField("Your name", validators=[required, Length(max=200)])
+
+
+def _work_email(required: Any) -> EmailField:
+    return EmailField(
+        "Work email", validators=[required, Email(), Length(max=254)], filters=[_strip]
     )
-    password = PasswordField(
+
+
+def _new_password(required: Any) -> PasswordField:
+    """A password being chosen: long enough, and said so next to the field."""
+    return PasswordField(
         "Password",
-        validators=[DataRequired(), Length(min=PASSWORD_MIN, max=200)],
+        validators=[required, Length(min=PASSWORD_MIN, max=200)],
         description=f"At least {PASSWORD_MIN} characters.",
     )
+
+
+class RegisterForm(FlaskForm):
+    organisation = StringField("Organisation", validators=[DataRequired(), Length(max=200)])
+    name = _your_name(DataRequired())
+    email = _work_email(DataRequired())
+    password = _new_password(DataRequired())
     confirm = PasswordField(
         "Repeat the password",
         validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")],
@@ -441,15 +454,9 @@ class RoleForm(FlaskForm):
 class AcceptInviteForm(FlaskForm):
     """Join with a new account; a signed-in user only needs the button."""
 
-    name = StringField("Your name", validators=[Optional(), Length(max=200)])
-    email = EmailField(
-        "Work email", validators=[Optional(), Email(), Length(max=254)], filters=[_strip]
-    )
-    password = PasswordField(
-        "Password",
-        validators=[Optional(), Length(min=PASSWORD_MIN, max=200)],
-        description=f"At least {PASSWORD_MIN} characters.",
-    )
+    name = _your_name(Optional())
+    email = _work_email(Optional())
+    password = _new_password(Optional())
     submit = SubmitField("Join the organisation")
 
 
