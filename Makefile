@@ -40,8 +40,12 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# ruff, then the migrations against the models (`flask db check`), then pytest.
-# With TEST_DATABASE_URL set, the migrations and the suite run on that database too.
+# ruff, then the migrations against the models (`flask db check`), then pytest on
+# TEST_WORKERS processes (pytest-xdist; 0 runs it in this one). With TEST_DATABASE_URL
+# set, the migrations and the suite run on that database too (each worker on a database
+# of its own, made beside it: see tests/conftest.py).
+TEST_WORKERS ?= 2
+
 test: lint
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	  url="sqlite:///$$tmp/check.db"; \
@@ -50,7 +54,7 @@ test: lint
 	@if [ -n "$$TEST_DATABASE_URL" ]; then set -e; \
 	  DATABASE_URL="$$TEST_DATABASE_URL" $(FLASK) db upgrade 2>&1 | tail -1; \
 	  DATABASE_URL="$$TEST_DATABASE_URL" $(FLASK) db check; fi
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 bench: install
 	$(PY) bench/report.py

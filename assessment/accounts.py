@@ -1,11 +1,12 @@
-"""User accounts: one way to find and to create them, for the web forms and the CLI."""
+"""User accounts and organisations: one way to find and to create them, for the web forms and the CLI."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
+from assessment import audit
 from assessment.extensions import db
-from assessment.models import User
+from assessment.models import Membership, Organisation, Role, User
 
 
 def normalise_email(email: str) -> str:
@@ -24,3 +25,14 @@ def new_user(email: str, name: str, password: str) -> User:
     user.set_password(password)
     db.session.add(user)
     return user
+
+
+def new_organisation(name: str, admin: User) -> Organisation:
+    """Add an organisation with this user as its admin, audited; the caller commits."""
+    organisation = Organisation(name=name.strip())
+    db.session.add_all(
+        [organisation, Membership(user=admin, organisation=organisation, role=Role.ADMIN)]
+    )
+    db.session.flush()
+    audit.record_membership(organisation.id, admin, admin.email, new={"role": Role.ADMIN.value})
+    return organisation

@@ -10,6 +10,7 @@ check in Python only spares a round trip in the common case.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -65,85 +66,101 @@ def record_answers(assessment: Assessment, user: User, changes: list[AnswerChang
     bypass the ORM (one statement each), so the loaded answers are stale
     until the caller commits, which expires them.
     """
-    stored = assessment.answers_by_question()
-    to_update: list[tuple[AnswerChange, Answer]] = []
-    to_insert: list[AnswerChange] = []
-    applied: list[tuple[AnswerChange, Answer | None]] = []
-    stale = []
-    for change in changes:
-        answer = stored.get(change.question_id)
-        if answer is not None and (answer.value, answer.comment) == (change.value, change.comment):
-            continue
-        if answer is None and change.value is None and not change.comment:
-            continue
-        if change.base_version != (answer.version if answer else 0):
-            stale.append(change.question_id)
-        elif answer is None:
-            to_insert.append(change)
-        else:
-            to_update.append((change, answer))
-        applied.append((change, answer))
-    if stale:
-        raise StaleSave(stale)
+    applied = _changed(assessment.answers_by_question(), changes)
     if not applied:
         return 0
-
-    olds = [
-        (change, {"value": answer.value, "comment": answer.comment} if answer else None)
+    events = [
+        (
+            change.question_id,
+            {"value": answer.value, "comment": answer.comment} if answer else None,
+            {"value": change.value, "comment": change.comment},
+        )
         for change, answer in applied
     ]
     touch_assessment(assessment, CONTENT_EDITABLE)
     now = utcnow()
-    if to_update:
-        rows = [
-            {
-                "answer_id": answer.id,
-                "seen_version": change.base_version,
-                "new_value": change.value,
-                "new_comment": change.comment,
-                "new_by": user.id,
-                "new_at": now,
-            }
-            for change, answer in to_update
-        ]
-        result = db.session.execute(UPDATE_SEEN, rows[0] if len(rows) == 1 else rows)
-        if result.rowcount != len(to_update):
-            raise StaleSave([change.question_id for change, _ in to_update])
-    if to_insert:
-        try:
-            db.session.execute(
-                sa.insert(Answer.__table__),
-                [
-                    {
-                        "assessment_id": assessment.id,
-                        "question_id": change.question_id,
-                        "value": change.value,
-                        "comment": change.comment,
-                        "updated_by_id": user.id,
-                        "updated_at": now,
-                        "version": 1,
-                    }
-                    for change in to_insert
-                ],
-            )
-        except sa.exc.IntegrityError:
-            # Someone else's first answer to one of these questions committed first.
-            raise StaleSave([change.question_id for change in to_insert]) from None
-    audit.record_all(
-        [
-            {
-                "organisation_id": assessment.organisation_id,
-                "assessment_id": assessment.id,
-                "user_id": user.id,
-                "action": "answer",
-                "target": change.question_id,
-                "old": old,
-                "new": {"value": change.value, "comment": change.comment},
-            }
-            for change, old in olds
-        ]
-    )
+    _update_answers([(c, a) for c, a in applied if a is not None], user, now)
+    _insert_answers(assessment, [c for c, a in applied if a is None], user, now)
+    audit.record_all_for(assessment, user, "answer", events)
     return len(applied)
+
+
+def _changed(
+    stored: dict[str, Answer], changes: list[AnswerChange]
+) -> list[tuple[AnswerChange, Answer | None]]:
+    """Return the changes that change something, with the answer each replaces.
+
+    Raises StaleSave, naming every question whose stored answer is not the
+    version the page was based on.
+    """
+    applied, stale = [], []
+    for change in changes:
+        answer = stored.get(change.question_id)
+        if _same(answer, change):
+            continue
+        if change.base_version != (answer.version if answer else 0):
+            stale.append(change.question_id)
+        applied.append((change, answer))
+    if stale:
+        raise StaleSave(stale)
+    return applied
+
+
+def _same(answer: Answer | None, change: AnswerChange) -> bool:
+    """Return whether a change leaves the stored answer (or its absence) as it is."""
+    if answer is None:
+        return change.value is None and not change.comment
+    return (answer.value, answer.comment) == (change.value, change.comment)
+
+
+def _update_answers(
+    to_update: list[tuple[AnswerChange, Answer]], user: User, now: datetime
+) -> None:
+    """Update stored answers in one statement, each only if still at the version seen."""
+    if not to_update:
+        return
+    rows = [
+        {
+            "answer_id": answer.id,
+            "seen_version": change.base_version,
+            "new_value": change.value,
+            "new_comment": change.comment,
+            "new_by": user.id,
+            "new_at": now,
+        }
+        for change, answer in to_update
+    ]
+    # One row (the usual page save) as a plain execute: executemany costs more for one.
+    result = db.session.execute(UPDATE_SEEN, rows[0] if len(rows) == 1 else rows)
+    if result.rowcount != len(to_update):
+        raise StaleSave([change.question_id for change, _ in to_update])
+
+
+def _insert_answers(
+    assessment: Assessment, to_insert: list[AnswerChange], user: User, now: datetime
+) -> None:
+    """Insert first answers in one statement; another first answer committed meanwhile wins."""
+    if not to_insert:
+        return
+    try:
+        db.session.execute(
+            sa.insert(Answer.__table__),
+            [
+                {
+                    "assessment_id": assessment.id,
+                    "question_id": change.question_id,
+                    "value": change.value,
+                    "comment": change.comment,
+                    "updated_by_id": user.id,
+                    "updated_at": now,
+                    "version": 1,
+                }
+                for change in to_insert
+            ],
+        )
+    except sa.exc.IntegrityError:
+        # Someone else's first answer to one of these questions committed first.
+        raise StaleSave([change.question_id for change in to_insert]) from None
 
 
 def conflicts_with(assessment: Assessment, question_ids: list[str]) -> list[Conflict]:
@@ -164,21 +181,19 @@ def conflicts_with(assessment: Assessment, question_ids: list[str]) -> list[Conf
     return conflicts
 
 
+def answer_versions(assessment: Assessment, question_ids: list[str]) -> dict[str, int]:
+    """Return the stored version of each question's answer (0 for none yet)."""
+    stored = assessment.answers_by_question()
+    return {qid: stored[qid].version if qid in stored else 0 for qid in question_ids}
+
+
 def record_profile(assessment: Assessment, user: User, profile: dict[str, Any]) -> bool:
     """Replace the service profile, auditing the change; return whether it changed."""
     if assessment.profile == profile:
         return False
     old = dict(assessment.profile or {})
     touch_assessment(assessment, CONTENT_EDITABLE, profile=profile)
-    audit.record(
-        organisation_id=assessment.organisation_id,
-        assessment_id=assessment.id,
-        user_id=user.id,
-        action="profile",
-        target="profile",
-        old=old,
-        new=profile,
-    )
+    audit.record_for(assessment, user, "profile", "profile", old=old, new=profile)
     return True
 
 

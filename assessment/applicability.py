@@ -30,6 +30,11 @@ def question_applies(principle: Principle, question: Question, profile: Mapping[
     return principle_applies(principle, profile) and _holds(question.applies_if, profile)
 
 
+def applicable_questions(principle: Principle, profile: Mapping[str, Any]) -> list[Question]:
+    """Return the questions of a principle that this service answers, in catalogue order."""
+    return [q for q in principle.questions if question_applies(principle, q, profile)]
+
+
 def _unmet(catalogue: Catalogue, condition: Condition | None, profile: Mapping[str, Any]) -> str:
     """Say what an unmet condition needs and what was given; empty when it holds."""
     if condition is None or condition.holds(profile):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from assessment.extensions import db
-from assessment.models import AuditEvent, utcnow
+from assessment.models import Assessment, AuditEvent, User, utcnow
 
 
 def record(
@@ -35,26 +36,65 @@ def record(
     return event
 
 
-def record_all(events: list[dict[str, Any]]) -> None:
-    """Insert many audit events in one statement (each a dict of `record`'s arguments)."""
-    if not events:
-        return
+def record_for(
+    assessment: Assessment,
+    user: User | None,
+    action: str,
+    target: str = "",
+    *,
+    old: Any = None,
+    new: Any = None,
+) -> AuditEvent:
+    """Add an event about one assessment, by this user, to the session; the caller commits."""
+    return record(
+        organisation_id=assessment.organisation_id,
+        assessment_id=assessment.id,
+        user_id=user.id if user is not None else None,
+        action=action,
+        target=target,
+        old=old,
+        new=new,
+    )
+
+
+def record_membership(
+    organisation_id: int, user: User, target: str, *, old: Any = None, new: Any = None
+) -> AuditEvent:
+    """Add an event about who belongs to an organisation, in which role; the caller commits."""
+    return record(
+        organisation_id=organisation_id,
+        user_id=user.id,
+        action="membership",
+        target=target,
+        old=old,
+        new=new,
+    )
+
+
+def record_all_for(
+    assessment: Assessment,
+    user: User,
+    action: str,
+    changes: Iterable[tuple[str, Any, Any]],
+) -> None:
+    """Insert one event per (target, old, new) about an assessment, in one statement."""
     now = utcnow()
     rows = [
         {
-            "organisation_id": e["organisation_id"],
-            "assessment_id": e.get("assessment_id"),
-            "user_id": e["user_id"],
+            "organisation_id": assessment.organisation_id,
+            "assessment_id": assessment.id,
+            "user_id": user.id,
             "at": now,
-            "action": e["action"],
-            "target": e.get("target", ""),
-            "old": e.get("old"),
-            "new": e.get("new"),
+            "action": action,
+            "target": target,
+            "old": old,
+            "new": new,
         }
-        for e in events
+        for target, old, new in changes
     ]
-    # One row (the usual page save) as a plain execute: executemany costs more for one.
-    db.session.execute(INSERT_EVENTS, rows[0] if len(rows) == 1 else rows)
+    if rows:
+        # One row (the usual page save) as a plain execute: executemany costs more for one.
+        db.session.execute(INSERT_EVENTS, rows[0] if len(rows) == 1 else rows)
 
 
 # Built once (a statement reused keeps its cache key): every save runs it.

@@ -22,9 +22,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from assessment.conditions import Condition
+from assessment.formatting import json_path
 from assessment.resources import CATALOGUE_PATH
 
 DEFAULT_PATH = CATALOGUE_PATH
+
+# The longest comment or text answer, in characters: the forms and the importer both hold to it.
+COMMENT_MAX = 5000
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]*$", max_length=64)]
 Text = Annotated[str, Field(min_length=1)]
@@ -225,6 +229,12 @@ class Catalogue:
     def theme_of(self) -> dict[str, Theme]:
         return {p.id: t for t in self.spec.themes for p in t.principles}
 
+    def principle_after(self, principle_id: str) -> str | None:
+        """Return the id of the principle after this one, or None after the last."""
+        ids = list(self.principles)
+        position = ids.index(principle_id) + 1
+        return ids[position] if position < len(ids) else None
+
     def options_for(self, question: Question) -> tuple[ScaleOption, ...]:
         """Return the answer options of a question, from its scale or its own list."""
         if question.scale:
@@ -275,16 +285,6 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _format_loc(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "(top level)"
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:
@@ -431,7 +431,7 @@ def build_catalogue(data: Any) -> Catalogue:
         spec = CatalogueSpec.model_validate(data)
     except ValidationError as exc:
         raise CatalogueError(
-            [f"{_format_loc(e['loc'])}: {_clean_message(e)}" for e in _root_errors(exc.errors())]
+            [f"{json_path(e['loc'])}: {_clean_message(e)}" for e in _root_errors(exc.errors())]
         ) from None
     problems = _cross_reference_problems(spec)
     if problems:

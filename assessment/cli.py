@@ -1,5 +1,5 @@
-"""Command-line tools: `flask demo`, `flask report`, `flask create-user`, `flask catalogue check`,
-`flask worker`, `flask send-reminders`."""
+"""Command-line tools: `flask demo`, `report`, `create-user`, `import-json`, `verify`, `worker`,
+`send-reminders` and `catalogue check`."""
 
 from __future__ import annotations
 
@@ -162,6 +162,43 @@ def verify_command(pdf_file: Path) -> None:
     )
 
 
+@click.command("import-json")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--organisation-id",
+    type=click.IntRange(1, MAX_ID),
+    required=True,
+    help="The organisation to import into.",
+)
+@with_appcontext
+@writes_up_front
+def import_json_command(file: Path, organisation_id: int) -> None:
+    """Create a draft assessment from a JSON export file."""
+    from assessment.importer import MAX_BYTES, ImportRefused, parse_export
+    from assessment.workflow import open_imported_draft
+
+    if db.session.get(Organisation, organisation_id) is None:
+        raise click.ClickException(f"there is no organisation with id {organisation_id}")
+    with file.open("rb") as handle:
+        data = handle.read(MAX_BYTES + 1)
+    catalogue = current_catalogue()
+    try:
+        imported = parse_export(data, catalogue)
+    except ImportRefused as refused:
+        lines = "\n  ".join(refused.problems)
+        raise click.ClickException(f"{file} was not imported:\n  {lines}") from None
+    assessment = open_imported_draft(
+        imported, catalogue, organisation_id=organisation_id, user=None
+    )
+    db.session.commit()
+    for warning in imported.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(
+        f"Imported {len(imported.answers)} answers as draft assessment {assessment.id} "
+        f"of {assessment.service_name}."
+    )
+
+
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Run the jobs waiting now, then exit.")
 @click.option("--queue", "queue_name", help="The queue to take jobs from (default: JOBS_QUEUE).")
@@ -238,11 +275,18 @@ def send_reminders_command() -> None:
 
 
 def register(app: Flask) -> None:
-    """Attach the app's commands (`flask catalogue` comes in through an entry point)."""
+    """Attach the app's commands to `app.cli`: every command that needs the app.
+
+    `flask catalogue` is the one exception, registered through the
+    `flask.commands` entry point in setup.cfg: Flask finds such a command
+    without loading the app, and the app refuses to start with a broken
+    catalogue, which is exactly when `flask catalogue check` must still run.
+    """
     for command in (
         demo_command,
         report_command,
         create_user_command,
+        import_json_command,
         verify_command,
         worker_command,
         send_reminders_command,

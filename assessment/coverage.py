@@ -5,8 +5,20 @@ Australia's BOSE sections, DTSP practices, Tech Coalition TRUST sections...).
 This module groups those mappings by framework and item, and says for each
 item how the answers to its mapped questions stand.
 
-The rule, as printed on the coverage pages and in the report appendix:
+The rule is `RULE` below: the coverage pages and the report appendix print it.
+"""
 
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+from assessment.applicability import question_applies
+from assessment.catalogue import Catalogue, Principle, Question
+from assessment.results import QuestionResult, ScoredAssessment
+
+RULE = """\
 1. A framework's items are the references the catalogue maps questions to.
    A reference naming several items separated by semicolons maps its question
    to each of them. Only mapped items are listed: the framework may ask for
@@ -31,20 +43,6 @@ The rule, as printed on the coverage pages and in the report appendix:
    another. The status says whether what the item asks for is in place, not
    how mature it is: each question's score is shown beside it.
 """
-
-from __future__ import annotations
-
-import enum
-import re
-from dataclasses import dataclass
-
-from assessment.applicability import question_applies
-from assessment.catalogue import Catalogue, Principle, Question
-from assessment.scoring import QuestionResult, ScoredAssessment
-
-RULE = __doc__.split("The rule, as printed on the coverage pages and in the report appendix:", 1)[
-    1
-].strip()
 
 # The catalogue's own words (principles.yaml, at the top): mappings are
 # cross-references this tool's authors drew, not a regulator's.

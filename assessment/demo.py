@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from assessment.accounts import new_user
-from assessment.applicability import question_applies
+from assessment.applicability import applicable_questions
 from assessment.catalogue import Catalogue
 from assessment.extensions import db
 from assessment.models import (
@@ -87,52 +87,66 @@ def seed_demo(catalogue: Catalogue) -> tuple[Assessment, bool]:
     Returns the demo assessment and whether it was created now. The caller commits.
     """
     user = db.session.scalars(sa.select(User).where(User.email == DEMO_EMAIL)).first()
-    if user is not None:
-        membership = user.memberships[0]
+    if user is None:
+        organisation, user = _demo_organisation()
+    else:
+        organisation = user.memberships[0].organisation
         existing = db.session.scalars(
             sa.select(Assessment)
-            .where(Assessment.organisation_id == membership.organisation_id)
+            .where(Assessment.organisation_id == organisation.id)
             .order_by(Assessment.id)
         ).first()
         if existing is not None:
             return existing, False
-        organisation = membership.organisation
-    else:
-        organisation = Organisation(name=DEMO_ORGANISATION)
-        user = new_user(DEMO_EMAIL, "Dana Demo", DEMO_PASSWORD)
-        db.session.add_all(
-            [organisation, Membership(user=user, organisation=organisation, role=Role.ADMIN)]
-        )
-        db.session.flush()
     assessment = open_draft(
         catalogue,
         organisation_id=organisation.id,
         service_name=DEMO_SERVICE,
         profile=DEMO_PROFILE,
-        user_id=user.id,
+        user=user,
         details={"service": DEMO_SERVICE, "seeded": "demo"},
     )
-    to_answer = []
+    _add_answers(catalogue, assessment, user)
+    _add_assignments(catalogue, assessment, user)
+    _add_links(catalogue, assessment, user)
+    assessment.public_narrative = DEMO_NARRATIVE
+    return assessment, True
+
+
+def _demo_organisation() -> tuple[Organisation, User]:
+    """Add the demo organisation with the demo user as its admin."""
+    organisation = Organisation(name=DEMO_ORGANISATION)
+    user = new_user(DEMO_EMAIL, "Dana Demo", DEMO_PASSWORD)
+    db.session.add_all(
+        [organisation, Membership(user=user, organisation=organisation, role=Role.ADMIN)]
+    )
+    db.session.flush()
+    return organisation, user
+
+
+def _add_answers(catalogue: Catalogue, assessment: Assessment, user: User) -> None:
+    """Answer the first ANSWERED_SHARE of each principle's applicable questions."""
     for theme in catalogue.themes:
         for principle in theme.principles:
-            applicable = [
-                q for q in principle.questions if question_applies(principle, q, assessment.profile)
-            ]
-            to_answer += applicable[: math.ceil(len(applicable) * ANSWERED_SHARE)]
-    for question in to_answer:
-        answer = _demo_answer(catalogue, question)
-        if answer is None:
-            continue
-        value, comment = answer
-        db.session.add(
-            Answer(
-                assessment=assessment,
-                question_id=question.id,
-                value=value,
-                comment=comment,
-                updated_by=user,
-            )
-        )
+            applicable = applicable_questions(principle, assessment.profile)
+            for question in applicable[: math.ceil(len(applicable) * ANSWERED_SHARE)]:
+                answer = _demo_answer(catalogue, question)
+                if answer is None:
+                    continue
+                value, comment = answer
+                db.session.add(
+                    Answer(
+                        assessment=assessment,
+                        question_id=question.id,
+                        value=value,
+                        comment=comment,
+                        updated_by=user,
+                    )
+                )
+
+
+def _add_assignments(catalogue: Catalogue, assessment: Assessment, user: User) -> None:
+    """Give every third principle to the demo user, some due already, some later."""
     for index, principle_id in enumerate(catalogue.principles):
         if index % 3 == 0:
             db.session.add(
@@ -143,11 +157,14 @@ def seed_demo(catalogue: Catalogue) -> tuple[Assessment, bool]:
                     due_date=date.today() + timedelta(days=14 * (index - 2)),
                 )
             )
+
+
+def _add_links(catalogue: Catalogue, assessment: Assessment, user: User) -> None:
     for question_id, (title, url) in DEMO_LINKS.items():
         if question_id in catalogue.questions:
             db.session.add(
                 Evidence(
-                    organisation_id=organisation.id,
+                    organisation_id=assessment.organisation_id,
                     assessment=assessment,
                     question_id=question_id,
                     kind="link",
@@ -156,5 +173,3 @@ def seed_demo(catalogue: Catalogue) -> tuple[Assessment, bool]:
                     uploaded_by=user,
                 )
             )
-    assessment.public_narrative = DEMO_NARRATIVE
-    return assessment, True

@@ -31,7 +31,7 @@ from assessment.catalogue import Catalogue
 from assessment.db import end_read_transaction, write_transaction
 from assessment.extensions import db
 from assessment.models import Assessment, Job, JobState, RenderedDocument, Status
-from assessment.scoring import ScoredAssessment
+from assessment.results import ScoredAssessment
 from assessment.snapshot import issued_report, score_stored
 from reports import render
 

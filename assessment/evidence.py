@@ -17,11 +17,13 @@ import secrets
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
+
+from assessment.formatting import human_size
 
 HEAD_BYTES = 4096
 CHUNK_BYTES = 64 * 1024
@@ -175,16 +177,6 @@ class StoredFile:
     sha256: str
 
 
-def human_size(size: int) -> str:
-    """Return a size for people: '812 bytes', '40 KB', '10 MB'."""
-    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
-        if size >= factor:
-            value = size / factor
-            number = f"{value:.0f}" if value >= 10 else f"{value:.1f}".removesuffix(".0")
-            return f"{number} {unit}"
-    return f"{size} byte{'s' if size != 1 else ''}"
-
-
 def too_large_message(max_bytes: int) -> str:
     """Return the message for an upload over the limit."""
     return (
@@ -215,27 +207,38 @@ def sniff_document(
 def _refuse_known_binary(head: bytes) -> None:
     """Raise RefusedUpload for images, video, archives, programs and old Office files."""
     binary = _looks_binary(head)
+    for recognises, message in KNOWN_BINARIES:
+        if recognises(head, binary):
+            raise RefusedUpload(message)
 
-    def starts(signatures: tuple[bytes, ...]) -> bool:
-        return any(
-            head.startswith(sig) and (binary or sig not in TEXT_LIKE_MAGIC) for sig in signatures
-        )
 
-    if starts(IMAGE_MAGIC) or head.startswith(b"RIFF") and head[8:12] == b"WEBP":
-        raise RefusedUpload(IMAGE_OR_VIDEO)
-    if head[4:8] == b"ftyp":
-        # Every ISO media file (MP4, MOV, HEIC, AVIF, ...) is a picture, a film or sound.
-        raise RefusedUpload(IMAGE_OR_VIDEO)
-    if starts(VIDEO_MAGIC) or head.startswith(b"RIFF") and head[8:12] in (b"AVI ", b"AVIX"):
-        raise RefusedUpload(IMAGE_OR_VIDEO)
-    if binary and len(head) > 376 and head[0] == head[188] == head[376] == 0x47:
-        raise RefusedUpload(IMAGE_OR_VIDEO)  # MPEG transport stream: a sync byte every 188
-    if starts(ARCHIVE_MAGIC) or head[257:262] == b"ustar":
-        raise RefusedUpload(ARCHIVE)
-    if head.startswith(OLE_MAGIC):
-        raise RefusedUpload(OLE)
-    if starts(EXECUTABLE_MAGIC):
-        raise RefusedUpload(EXECUTABLE)
+def _starts(head: bytes, binary: bool, signatures: tuple[bytes, ...]) -> bool:
+    """Return whether the head starts with a signature (a text-like one only in binary content)."""
+    return any(
+        head.startswith(sig) and (binary or sig not in TEXT_LIKE_MAGIC) for sig in signatures
+    )
+
+
+def _riff(head: bytes, *forms: bytes) -> bool:
+    return head.startswith(b"RIFF") and head[8:12] in forms
+
+
+def _transport_stream(head: bytes, binary: bool) -> bool:
+    """MPEG transport stream: a sync byte every 188 bytes."""
+    return binary and len(head) > 376 and head[0] == head[188] == head[376] == 0x47
+
+
+# What each refused kind looks like in its first bytes, checked in this order.
+KNOWN_BINARIES: tuple[tuple[Callable[[bytes, bool], bool], str], ...] = (
+    (lambda h, b: _starts(h, b, IMAGE_MAGIC) or _riff(h, b"WEBP"), IMAGE_OR_VIDEO),
+    # Every ISO media file (MP4, MOV, HEIC, AVIF, ...) is a picture, a film or sound.
+    (lambda h, b: h[4:8] == b"ftyp", IMAGE_OR_VIDEO),
+    (lambda h, b: _starts(h, b, VIDEO_MAGIC) or _riff(h, b"AVI ", b"AVIX"), IMAGE_OR_VIDEO),
+    (_transport_stream, IMAGE_OR_VIDEO),
+    (lambda h, b: _starts(h, b, ARCHIVE_MAGIC) or h[257:262] == b"ustar", ARCHIVE),
+    (lambda h, b: h.startswith(OLE_MAGIC), OLE),
+    (lambda h, b: _starts(h, b, EXECUTABLE_MAGIC), EXECUTABLE),
+)
 
 
 def _looks_binary(head: bytes) -> bool:
@@ -325,11 +328,24 @@ def _refuse_pdf_images(data_or_stream: bytes | BinaryIO) -> None:
 
 def _pdf_image(reader) -> str | None:
     """Walk every object reachable from the trailer; say where the first image is."""
-    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
+    content: list = []
+    for obj in _pdf_objects(reader):
+        if obj.get("/Subtype") == "/Image":
+            return "an image object"
+        _check_stream(obj, content)
+        content.extend(_content_streams(obj))
+    for stream in content:
+        if _is_stream(stream) and _has_inline_image(stream, reader):
+            return "an inline image"
+    return None
+
+
+def _pdf_objects(reader) -> Iterator:
+    """Yield each dictionary reachable from the trailer once (not back up through /Parent)."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
     seen: set[tuple[int, int]] = set()
     stack: list = [reader.trailer]
-    content: list = []
     while stack:
         obj = stack.pop()
         if isinstance(obj, IndirectObject):
@@ -340,28 +356,42 @@ def _pdf_image(reader) -> str | None:
                 raise RefusedUpload(PDF_UNREADABLE)
             obj = obj.get_object()
         if isinstance(obj, DictionaryObject):
-            if obj.get("/Subtype") == "/Image":
-                return "an image object"
-            if isinstance(obj, StreamObject):
-                if obj.get("/Type") == "/EmbeddedFile":
-                    _refuse_attached_file(obj)
-                elif "/BBox" in obj:  # form XObjects, tiling patterns, annotation appearances
-                    content.append(obj)
-            for key, value in obj.items():
-                if key in ("/Contents", "/CharProcs"):
-                    target = value.get_object()
-                    items = target.values() if key == "/CharProcs" else [target]
-                    if isinstance(target, ArrayObject):
-                        items = [item.get_object() for item in target]
-                    content.extend(i.get_object() for i in items)
-                if key != "/Parent":
-                    stack.append(value)
+            yield obj
+            stack.extend(value for key, value in obj.items() if key != "/Parent")
         elif isinstance(obj, ArrayObject):
             stack.extend(obj)
-    for stream in content:
-        if isinstance(stream, StreamObject) and _has_inline_image(stream, reader):
-            return "an inline image"
-    return None
+
+
+def _is_stream(obj) -> bool:
+    from pypdf.generic import StreamObject
+
+    return isinstance(obj, StreamObject)
+
+
+def _check_stream(obj, content: list) -> None:
+    """Refuse an attached file that is not plain data; keep form XObjects to scan."""
+    if not _is_stream(obj):
+        return
+    if obj.get("/Type") == "/EmbeddedFile":
+        _refuse_attached_file(obj)
+    elif "/BBox" in obj:  # form XObjects, tiling patterns, annotation appearances
+        content.append(obj)
+
+
+def _content_streams(obj) -> list:
+    """Return the content streams a page or a Type 3 font draws with."""
+    from pypdf.generic import ArrayObject
+
+    streams = []
+    for key in ("/Contents", "/CharProcs"):
+        if key not in obj:
+            continue
+        target = obj[key].get_object()
+        items = target.values() if key == "/CharProcs" else [target]
+        if isinstance(target, ArrayObject):
+            items = [item.get_object() for item in target]
+        streams.extend(i.get_object() for i in items)
+    return streams
 
 
 def _has_inline_image(stream, reader) -> bool:
@@ -400,33 +430,31 @@ def _sniff_text(head: bytes, data_or_stream: bytes | BinaryIO, filename: str) ->
     """Accept UTF-8 text without NUL bytes; the extension picks CSV, Markdown or plain."""
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise RefusedUpload(NOT_UTF8)
-    source = _as_stream(data_or_stream)
-    source.seek(0)
-    decoder = _utf8_decoder()
-    start = ""
-    while chunk := source.read(CHUNK_BYTES):
-        if b"\x00" in chunk:
-            raise RefusedUpload(NOT_A_DOCUMENT)
-        try:
-            text = decoder.decode(chunk)
-        except UnicodeDecodeError:
-            raise RefusedUpload(NOT_A_DOCUMENT) from None
-        if len(start) < HEAD_BYTES:
-            start += text[: HEAD_BYTES - len(start)]
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        raise RefusedUpload(NOT_A_DOCUMENT) from None
-    if _looks_like_svg(start):
-        raise RefusedUpload(IMAGE_OR_VIDEO)
+    start = _utf8_start(_as_stream(data_or_stream))
     extension = Path(filename.lower()).suffix
-    if extension == ".svg":
+    if _looks_like_svg(start) or extension == ".svg":
         raise RefusedUpload(IMAGE_OR_VIDEO)
     if extension == ".csv":
         return CSV
     if extension in (".md", ".markdown"):
         return MARKDOWN
     return TEXT
+
+
+def _utf8_start(source: BinaryIO) -> str:
+    """Read the whole stream as UTF-8 text without NUL bytes; return its first characters."""
+    source.seek(0)
+    decoder = _utf8_decoder()
+    start = ""
+    try:
+        while chunk := source.read(CHUNK_BYTES):
+            if b"\x00" in chunk:
+                raise RefusedUpload(NOT_A_DOCUMENT)
+            start += decoder.decode(chunk)[: HEAD_BYTES - len(start)]
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise RefusedUpload(NOT_A_DOCUMENT) from None
+    return start
 
 
 def _utf8_decoder() -> codecs.IncrementalDecoder:

@@ -9,11 +9,12 @@ outer form is a `FlaskForm`, so each page carries one CSRF token.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import flask_wtf
 from flask_wtf.csrf import _FlaskFormCSRF
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -44,10 +45,13 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from assessment.catalogue import Catalogue, ProfileQuestion, Question
+from assessment.answers import AnswerChange
+from assessment.assignments import Plan
+from assessment.catalogue import COMMENT_MAX, Catalogue, ProfileQuestion, Question
+from assessment.evidence import TITLE_MAX, URL_MAX
 from assessment.inputs import parse_count
+from assessment.models import Answer, Role
 
-COMMENT_MAX = 5000
 PASSWORD_MIN = 10
 
 
@@ -96,17 +100,30 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-class RegisterForm(FlaskForm):
-    organisation = StringField("Organisation", validators=[DataRequired(), Length(max=200)])
-    name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
-    email = EmailField(
-        "Work email", validators=[DataRequired(), Email(), Length(max=254)], filters=[_strip]
+def _your_name(required: Any) -> StringField:
+    return StringField("Your name", validators=[required, Length(max=200)])
+
+
+def _work_email(required: Any) -> EmailField:
+    return EmailField(
+        "Work email", validators=[required, Email(), Length(max=254)], filters=[_strip]
     )
-    password = PasswordField(
+
+
+def _new_password(required: Any) -> PasswordField:
+    """A password being chosen: long enough, and said so next to the field."""
+    return PasswordField(
         "Password",
-        validators=[DataRequired(), Length(min=PASSWORD_MIN, max=200)],
+        validators=[required, Length(min=PASSWORD_MIN, max=200)],
         description=f"At least {PASSWORD_MIN} characters.",
     )
+
+
+class RegisterForm(FlaskForm):
+    organisation = StringField("Organisation", validators=[DataRequired(), Length(max=200)])
+    name = _your_name(DataRequired())
+    email = _work_email(DataRequired())
+    password = _new_password(DataRequired())
     confirm = PasswordField(
         "Repeat the password",
         validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")],
@@ -365,6 +382,41 @@ def _principle_form(catalogue: Catalogue, questions: list[Question]) -> type[Fla
     return PrincipleForm
 
 
+def principle_form_data(questions: Iterable[Question], stored: Mapping[str, Answer]) -> dict:
+    """Return the principle form's data from the stored answers and their versions."""
+    data = {}
+    for question in questions:
+        answer = stored.get(question.id)
+        data[field_name(question.id)] = {
+            "answer": answer.value if answer else None,
+            "comment": answer.comment if answer else "",
+            "base_version": str(answer.version if answer else 0),
+        }
+    return data
+
+
+def answer_changes(form: FlaskForm, questions: Iterable[Question]) -> list[AnswerChange]:
+    """Return what a validated principle form says about each of its questions."""
+    changes = []
+    for question in questions:
+        sub = form[field_name(question.id)]
+        changes.append(
+            AnswerChange(
+                question_id=question.id,
+                value=answer_from_field(question, sub.answer.data),
+                comment=(sub.comment.data or "").strip(),
+                base_version=int(sub.base_version.data or 0),
+            )
+        )
+    return changes
+
+
+def rebase(form: FlaskForm, versions: Mapping[str, int]) -> None:
+    """Base the sent page on the answers' current versions, so saving it again replaces them."""
+    for question_id, version in versions.items():
+        form[field_name(question_id)].base_version.data = str(version)
+
+
 def answer_from_field(question: Question, data: Any) -> Any:
     """Turn a sub-form's answer data into the value stored for the question."""
     if question.type == "multi":
@@ -412,12 +464,27 @@ def build_assignment_form(
     return AssignmentForm
 
 
-ROLE_CHOICES = [
-    SelectChoice("respondent", "Respondent: answers questions"),
-    SelectChoice("reviewer", "Reviewer: reviews, requests changes, approves"),
-    SelectChoice("viewer", "Viewer: reads and downloads reports"),
-    SelectChoice("admin", "Admin: everything, including members"),
-]
+def assignment_form_data(principle_ids: Iterable[str], plans: Mapping[str, Plan]) -> dict:
+    """Return the assignment form's data from the stored owners and due dates."""
+    return {
+        field_name(pid): {
+            "owner": str(plans[pid].owner_id or 0) if pid in plans else "0",
+            "due_date": plans[pid].due_date if pid in plans else None,
+        }
+        for pid in principle_ids
+    }
+
+
+def assignment_plans(form: FlaskForm, principle_ids: Iterable[str]) -> dict[str, Plan]:
+    """Return the owner and due date a validated assignment form gives each principle."""
+    plans = {}
+    for principle_id in principle_ids:
+        group = form[field_name(principle_id)]
+        plans[principle_id] = Plan(int(group.owner.data or 0) or None, group.due_date.data)
+    return plans
+
+
+ROLE_CHOICES = [SelectChoice(role.value, f"{role.label}: {role.duties}") for role in Role]
 
 
 class InviteForm(FlaskForm):
@@ -426,7 +493,7 @@ class InviteForm(FlaskForm):
         validators=[Optional(), Email(), Length(max=254)],
         filters=[_strip],
     )
-    role = SelectField("Role", choices=ROLE_CHOICES, default="respondent")
+    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.RESPONDENT.value)
     submit = SubmitField("Create an invitation link")
 
 
@@ -438,16 +505,28 @@ class RoleForm(FlaskForm):
 class AcceptInviteForm(FlaskForm):
     """Join with a new account; a signed-in user only needs the button."""
 
-    name = StringField("Your name", validators=[Optional(), Length(max=200)])
-    email = EmailField(
-        "Work email", validators=[Optional(), Email(), Length(max=254)], filters=[_strip]
-    )
-    password = PasswordField(
-        "Password",
-        validators=[Optional(), Length(min=PASSWORD_MIN, max=200)],
-        description=f"At least {PASSWORD_MIN} characters.",
-    )
+    name = _your_name(Optional())
+    email = _work_email(Optional())
+    password = _new_password(Optional())
     submit = SubmitField("Join the organisation")
+
+
+class LinkForm(FlaskForm):
+    title = StringField("Link title", validators=[DataRequired(), Length(max=TITLE_MAX)])
+    url = StringField("Link address", validators=[DataRequired(), Length(max=URL_MAX)])
+
+
+class UploadForm(FlaskForm):
+    file = FileField("Document", validators=[FileRequired("Choose a document to upload.")])
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        "JSON export",
+        validators=[FileRequired("Choose a JSON export to import.")],
+        description="A file downloaded from an assessment's JSON link (schema version 1.1).",
+    )
+    submit = SubmitField("Import as a new draft")
 
 
 class NarrativeForm(FlaskForm):

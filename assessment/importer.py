@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -20,11 +21,11 @@ from typing import Any
 
 import jsonschema
 
-from assessment.catalogue import Catalogue, ProfileQuestion, Question
+from assessment.catalogue import COMMENT_MAX, Catalogue, ProfileQuestion, Question
+from assessment.formatting import json_path
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "reports" / "assessment.schema.json"
 MAX_BYTES = 2 * 1024 * 1024  # the app's MAX_CONTENT_LENGTH; an export of 11 principles is ~200 KB
-COMMENT_MAX = 5000  # as assessment.forms.COMMENT_MAX, which imports Flask
 SERVICE_MAX = 200  # Assessment.service_name
 MAX_PROBLEMS = 20  # enough to act on; a wholly wrong file would otherwise list thousands
 MAX_DEPTH = 32  # an export nests 6 deep; deeper is not an export, and deep enough breaks parsers
@@ -63,15 +64,8 @@ def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema)
 
 
-def _place(path: Any) -> str:
-    """Write a JSON path the way the catalogue errors do: themes[0].principles[2].id."""
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
 def _load(data: bytes) -> dict[str, Any]:
+    """Parse the file as JSON, refusing what no export holds (size, encoding, depth, NUL)."""
     if len(data) > MAX_BYTES:
         raise ImportRefused(
             [f"the file is {len(data):,} bytes; an export may be at most {MAX_BYTES:,} bytes"]
@@ -80,8 +74,20 @@ def _load(data: bytes) -> dict[str, Any]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportRefused([f"the file is not UTF-8 text (byte {exc.start})"]) from None
+    document = _parse_json(text)
+    if _depth(document) > MAX_DEPTH:
+        raise ImportRefused([f"the file nests deeper than an export does ({MAX_DEPTH} levels)"])
+    if not isinstance(document, dict):
+        raise ImportRefused(["the file is JSON but not an assessment export (expected an object)"])
+    if _holds_nul(document):
+        raise ImportRefused(["the file holds a NUL character (\\u0000), which no text may hold"])
+    return document
+
+
+def _parse_json(text: str) -> Any:
+    """Parse JSON text with bounded numbers; a parse failure says where."""
     try:
-        document = json.loads(
+        return json.loads(
             text,
             parse_int=_bounded_int,
             parse_float=_bounded_float,
@@ -97,13 +103,6 @@ def _load(data: bytes) -> dict[str, Any]:
         raise ImportRefused(
             [f"the file nests deeper than an export does ({MAX_DEPTH} levels)"]
         ) from None
-    if _depth(document) > MAX_DEPTH:
-        raise ImportRefused([f"the file nests deeper than an export does ({MAX_DEPTH} levels)"])
-    if not isinstance(document, dict):
-        raise ImportRefused(["the file is JSON but not an assessment export (expected an object)"])
-    if _holds_nul(document):
-        raise ImportRefused(["the file holds a NUL character (\\u0000), which no text may hold"])
-    return document
 
 
 class _UnfitNumber(ValueError):
@@ -168,7 +167,7 @@ def _check_schema(document: dict[str, Any]) -> None:
         )
     errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
     if errors:
-        problems = [f"{_place(e.absolute_path)}: {e.message}" for e in errors[:MAX_PROBLEMS]]
+        problems = [f"{json_path(e.absolute_path)}: {e.message}" for e in errors[:MAX_PROBLEMS]]
         if len(errors) > MAX_PROBLEMS:
             problems.append(f"... and {len(errors) - MAX_PROBLEMS} more problems")
         raise ImportRefused(problems)
@@ -194,23 +193,43 @@ def _answer_problem(catalogue: Catalogue, question: Question, value: Any) -> str
     if value is None:
         return None
     options = [o.value for o in catalogue.options_for(question)]
-    if question.type in ("scale", "choice"):
-        if isinstance(value, str) and value in options:
-            return None
-        return f"{value!r} is not an answer option of {question.id} (choose one of {', '.join(options)})"
-    if question.type == "multi":
-        if isinstance(value, list) and value and all(v in options for v in value):
-            return None
-        return (
-            f"{value!r} must be a non-empty list of options of {question.id} ({', '.join(options)})"
-        )
-    if question.type == "number":
-        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
-            return None
-        return f"{value!r} is not a number of 0 or more"
+    return ANSWER_CHECKS[question.type](question, options, value)
+
+
+def _option_problem(question: Question, options: list[str], value: Any) -> str | None:
+    if isinstance(value, str) and value in options:
+        return None
+    return (
+        f"{value!r} is not an answer option of {question.id} (choose one of {', '.join(options)})"
+    )
+
+
+def _options_problem(question: Question, options: list[str], value: Any) -> str | None:
+    if isinstance(value, list) and value and all(v in options for v in value):
+        return None
+    return f"{value!r} must be a non-empty list of options of {question.id} ({', '.join(options)})"
+
+
+def _number_problem(_question: Question, _options: list[str], value: Any) -> str | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return None
+    return f"{value!r} is not a number of 0 or more"
+
+
+def _text_problem(_question: Question, _options: list[str], value: Any) -> str | None:
     if isinstance(value, str) and len(value) <= COMMENT_MAX:
         return None
     return f"must be text of at most {COMMENT_MAX} characters"
+
+
+# One check per question type the catalogue schema accepts.
+ANSWER_CHECKS = {
+    "scale": _option_problem,
+    "choice": _option_problem,
+    "multi": _options_problem,
+    "number": _number_problem,
+    "text": _text_problem,
+}
 
 
 def _profile(
@@ -237,40 +256,56 @@ def _answers(
 ) -> dict[str, ImportedAnswer]:
     answers: dict[str, ImportedAnswer] = {}
     evidence = 0
-    for t, theme in enumerate(document["themes"]):
-        for p, principle in enumerate(theme["principles"]):
-            for q, item in enumerate(principle["questions"]):
-                where = f"themes[{t}].principles[{p}].questions[{q}] ({item['id']})"
-                evidence += len(item.get("evidence", ()))
-                question = catalogue.questions.get(item["id"])
-                if question is None:
-                    warnings.append(f"{where}: unknown question id; skipped")
-                    continue
-                if item["id"] in answers:
-                    problems.append(f"{where}: question {item['id']} appears twice")
-                    continue
-                value, comment = item["value"], item["comment"]
-                problem = _answer_problem(catalogue, question, value)
-                if problem:
-                    problems.append(f"{where}.value: {problem}")
-                    continue
-                if len(comment) > COMMENT_MAX:
-                    problems.append(f"{where}.comment: longer than {COMMENT_MAX} characters")
-                    continue
-                if value is None and not comment:
-                    continue
-                option = catalogue.option_for(question, value) if isinstance(value, str) else None
-                if option is not None and option.requires_rationale and not comment.strip():
-                    warnings.append(
-                        f"{where}: '{option.label}' without a rationale counts as not met"
-                    )
-                answers[item["id"]] = ImportedAnswer(value=value, comment=comment)
+    for where, item in _question_items(document):
+        evidence += len(item.get("evidence", ()))
+        if item["id"] in answers:
+            problems.append(f"{where}: question {item['id']} appears twice")
+            continue
+        answer = _answer(catalogue, where, item, problems, warnings)
+        if answer is not None:
+            answers[item["id"]] = answer
     if evidence:
         warnings.append(
             f"{evidence} evidence item(s) are listed in the file but not imported: "
             "an export names evidence, it does not carry the files; attach them again"
         )
     return answers
+
+
+def _question_items(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield each question item of an export with its place in the file."""
+    for t, theme in enumerate(document["themes"]):
+        for p, principle in enumerate(theme["principles"]):
+            for q, item in enumerate(principle["questions"]):
+                yield f"themes[{t}].principles[{p}].questions[{q}] ({item['id']})", item
+
+
+def _answer(
+    catalogue: Catalogue,
+    where: str,
+    item: dict[str, Any],
+    problems: list[str],
+    warnings: list[str],
+) -> ImportedAnswer | None:
+    """Return one question item's answer, or None when it is skipped or refused (and why)."""
+    question = catalogue.questions.get(item["id"])
+    if question is None:
+        warnings.append(f"{where}: unknown question id; skipped")
+        return None
+    value, comment = item["value"], item["comment"]
+    problem = _answer_problem(catalogue, question, value)
+    if problem:
+        problems.append(f"{where}.value: {problem}")
+        return None
+    if len(comment) > COMMENT_MAX:
+        problems.append(f"{where}.comment: longer than {COMMENT_MAX} characters")
+        return None
+    if value is None and not comment:
+        return None
+    option = catalogue.option_for(question, value) if isinstance(value, str) else None
+    if option is not None and option.requires_rationale and not comment.strip():
+        warnings.append(f"{where}: '{option.label}' without a rationale counts as not met")
+    return ImportedAnswer(value=value, comment=comment)
 
 
 def parse_export(data: bytes, catalogue: Catalogue) -> ImportedAssessment:

@@ -17,7 +17,8 @@ from sqlalchemy.orm import selectinload
 from assessment.catalogue import Catalogue
 from assessment.extensions import db
 from assessment.models import Assessment
-from assessment.scoring import AnswerInput, AssessmentInfo, ScoredAssessment, score_assessment
+from assessment.results import AnswerInput, AssessmentInfo, ScoredAssessment
+from assessment.scoring import score_assessment
 
 PAGE_SIZE = 25
 

@@ -19,6 +19,10 @@ class MembershipError(Exception):
     """A membership change that is not allowed; the message says why."""
 
 
+class InvitationUnusable(MembershipError):
+    """An invitation link that is unknown, used or expired."""
+
+
 def token_hash(token: str) -> str:
     """Return the stored form of an invitation token (the token itself is never stored)."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -37,12 +41,8 @@ def create_invitation(organisation_id: int, inviter: User, role: str, email: str
             expires_at=utcnow() + INVITATION_LIFETIME,
         )
     )
-    audit.record(
-        organisation_id=organisation_id,
-        user_id=inviter.id,
-        action="membership",
-        target=email or "(invitation)",
-        new={"invited_as": role},
+    audit.record_membership(
+        organisation_id, inviter, email or "(invitation)", new={"invited_as": role}
     )
     return token
 
@@ -53,11 +53,11 @@ def find_invitation(token: str) -> Invitation:
         sa.select(Invitation).where(Invitation.token_hash == token_hash(token))
     ).first()
     if invitation is None:
-        raise MembershipError("This invitation link is not valid. Ask your admin for a new one.")
+        raise InvitationUnusable("This invitation link is not valid. Ask your admin for a new one.")
     if invitation.used_at is not None:
-        raise MembershipError("This invitation link has already been used.")
+        raise InvitationUnusable("This invitation link has already been used.")
     if invitation.expires_at < utcnow():
-        raise MembershipError("This invitation link has expired. Ask your admin for a new one.")
+        raise InvitationUnusable("This invitation link has expired. Ask your admin for a new one.")
     return invitation
 
 
@@ -78,12 +78,8 @@ def accept_invitation(invitation: Invitation, user: User) -> Membership:
     invitation.used_at = utcnow()
     invitation.used_by = user
     db.session.flush()
-    audit.record(
-        organisation_id=invitation.organisation_id,
-        user_id=user.id,
-        action="membership",
-        target=user.email,
-        new={"role": invitation.role, "joined": True},
+    audit.record_membership(
+        invitation.organisation_id, user, user.email, new={"role": invitation.role, "joined": True}
     )
     return membership
 
@@ -106,11 +102,10 @@ def change_role(membership: Membership, actor: User, role: str) -> None:
         )
     if membership.role == role:
         return
-    audit.record(
-        organisation_id=membership.organisation_id,
-        user_id=actor.id,
-        action="membership",
-        target=membership.user.email,
+    audit.record_membership(
+        membership.organisation_id,
+        actor,
+        membership.user.email,
         old={"role": membership.role},
         new={"role": role.value},
     )
@@ -121,11 +116,10 @@ def remove_member(membership: Membership, actor: User) -> None:
     """Remove a member; the last admin cannot be removed."""
     if membership.role == Role.ADMIN and _admin_count(membership.organisation_id) <= 1:
         raise MembershipError("This is the organisation's last admin and cannot be removed.")
-    audit.record(
-        organisation_id=membership.organisation_id,
-        user_id=actor.id,
-        action="membership",
-        target=membership.user.email,
+    audit.record_membership(
+        membership.organisation_id,
+        actor,
+        membership.user.email,
         old={"role": membership.role},
         new={"removed": True},
     )

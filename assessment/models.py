@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from assessment.extensions import db
+from assessment.formatting import status_label
 
 
 def utcnow() -> datetime:
@@ -26,10 +27,34 @@ def utcnow() -> datetime:
 
 
 class Role(enum.StrEnum):
-    ADMIN = "admin"
+    """A member's role in an organisation, from the least it may do to the most."""
+
     RESPONDENT = "respondent"
     REVIEWER = "reviewer"
     VIEWER = "viewer"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return self.capitalize()
+
+    @property
+    def duties(self) -> str:
+        """Say what the role may do, as the role choices describe it."""
+        return ROLE_DUTIES[self]
+
+    @property
+    def title(self) -> str:
+        """Name the role as a formal sign-off does ("Administrator")."""
+        return "Administrator" if self == Role.ADMIN else self.label
+
+
+ROLE_DUTIES = {
+    Role.RESPONDENT: "answers questions",
+    Role.REVIEWER: "reviews, requests changes, approves",
+    Role.VIEWER: "reads and downloads reports",
+    Role.ADMIN: "everything, including members",
+}
 
 
 class Status(enum.StrEnum):
@@ -40,7 +65,7 @@ class Status(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.replace("_", " ").capitalize()
+        return status_label(self)
 
 
 # Answers, comments, evidence, profile and narrative change only in these; in review
@@ -347,7 +372,7 @@ class JobState(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.capitalize()
+        return status_label(self)
 
 
 class Job(db.Model):

@@ -8,16 +8,16 @@ import sqlalchemy as sa
 
 from assessment.catalogue import Catalogue
 from assessment.extensions import db
-from assessment.models import Assessment, AuditEvent, IssuedReport, Membership, Status
-from assessment.scoring import (
+from assessment.models import Assessment, AuditEvent, IssuedReport, Membership, Role, Status
+from assessment.results import (
     AnswerInput,
     AssessmentInfo,
     Assignment,
     AuditEntry,
     EvidenceItem,
     ScoredAssessment,
-    score_assessment,
 )
+from assessment.scoring import score_assessment
 
 
 def assessment_info(assessment: Assessment, *, with_audit: bool = False) -> AssessmentInfo:
@@ -44,10 +44,6 @@ def assessment_info(assessment: Assessment, *, with_audit: bool = False) -> Asse
     )
 
 
-# How the sign-off page names a member's role.
-ROLE_TITLES = {"admin": "Administrator", "reviewer": "Reviewer"}
-
-
 def approver_role(assessment: Assessment) -> str:
     """Return the approver's role in the assessment's organisation, or "" when unknown."""
     if assessment.approved_by_id is None:
@@ -58,7 +54,7 @@ def approver_role(assessment: Assessment) -> str:
             Membership.organisation_id == assessment.organisation_id,
         )
     ).first()
-    return ROLE_TITLES.get(role or "", (role or "").capitalize())
+    return Role(role).title if role in set(Role) else (role or "").capitalize()
 
 
 def audit_trail(assessment: Assessment) -> tuple[AuditEntry, ...]:

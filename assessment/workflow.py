@@ -19,6 +19,7 @@ from assessment import audit, jobs, notices
 from assessment.catalogue import Catalogue
 from assessment.editing import EditRefused, touch_assessment
 from assessment.extensions import db
+from assessment.importer import ImportedAssessment
 from assessment.models import (
     Answer,
     Assessment,
@@ -91,12 +92,11 @@ def _move(assessment: Assessment, user: User, name: str, comment: str = "", **va
         if refused.changed_meanwhile:
             raise ContentChanged(refused.message) from None
         raise WorkflowError(refused.message) from None
-    audit.record(
-        organisation_id=assessment.organisation_id,
-        assessment_id=assessment.id,
-        user_id=user.id,
-        action="status",
-        target="status",
+    audit.record_for(
+        assessment,
+        user,
+        "status",
+        "status",
         old={"status": current.value},
         new={"status": transition.target.value, **({"comment": comment} if comment else {})},
     )
@@ -235,15 +235,7 @@ def record_narrative(assessment: Assessment, user: User, text: str) -> bool:
     if text == old:
         return False
     touch_assessment(assessment, public_narrative=text)
-    audit.record(
-        organisation_id=assessment.organisation_id,
-        assessment_id=assessment.id,
-        user_id=user.id,
-        action="narrative",
-        target="public_narrative",
-        old=old,
-        new=text,
-    )
+    audit.record_for(assessment, user, "narrative", "public_narrative", old=old, new=text)
     return True
 
 
@@ -253,7 +245,7 @@ def open_draft(
     organisation_id: int,
     service_name: str,
     profile: dict,
-    user_id: int | None,
+    user: User | None,
     action: str = "create",
     details: dict | None = None,
     **fields,
@@ -265,19 +257,43 @@ def open_draft(
         profile=dict(profile),
         catalogue_version=catalogue.version,
         catalogue_fingerprint=catalogue.fingerprint,
-        created_by_id=user_id,
+        created_by_id=user.id if user is not None else None,
         **fields,
     )
     db.session.add(assessment)
     db.session.flush()
-    audit.record(
+    audit.record_for(assessment, user, action, "assessment", new=details)
+    return assessment
+
+
+def open_imported_draft(
+    imported: ImportedAssessment, catalogue: Catalogue, *, organisation_id: int, user: User | None
+) -> Assessment:
+    """Add a new draft holding the imported answers, with its audit event; the caller commits."""
+    assessment = open_draft(
+        catalogue,
         organisation_id=organisation_id,
-        assessment_id=assessment.id,
-        user_id=user_id,
-        action=action,
-        target="assessment",
-        new=details,
+        service_name=imported.service,
+        profile=imported.profile,
+        user=user,
+        action="import",
+        details={
+            "service": imported.service,
+            "answers": len(imported.answers),
+            "source_catalogue_version": imported.source_catalogue_version,
+            "warnings": list(imported.warnings),
+        },
     )
+    for question_id, answer in imported.answers.items():
+        db.session.add(
+            Answer(
+                assessment_id=assessment.id,
+                question_id=question_id,
+                value=answer.value,
+                comment=answer.comment,
+                updated_by_id=user.id if user is not None else None,
+            )
+        )
     return assessment
 
 
@@ -294,7 +310,7 @@ def start_next_cycle(assessment: Assessment, user: User, catalogue: Catalogue) -
         organisation_id=assessment.organisation_id,
         service_name=assessment.service_name,
         profile=assessment.profile or {},
-        user_id=user.id,
+        user=user,
         details={"service": assessment.service_name, "carried_forward_from": assessment.id},
         previous_id=assessment.id,
         public_narrative=assessment.public_narrative or "",

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import html.parser
 import http.client
 import os
@@ -309,96 +310,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def seed(env: dict[str, str]) -> dict:
-    """Migrate and seed: organisations with four people each, drafts, one review, a race."""
-    flask = str(Path(sys.executable).parent / "flask")
-    subprocess.run([flask, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
+@contextlib.contextmanager
+def environment(env: dict[str, str]):
+    """Set these environment variables for the block, then put back what was there."""
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        import sqlalchemy as sa
-
-        from assessment import create_app
-        from assessment.extensions import current_catalogue, db
-        from assessment.models import (
-            Answer,
-            Assessment,
-            Membership,
-            Organisation,
-            Role,
-            Status,
-            User,
-        )
-        from tests.factories import FULL_PROFILE
-
-        app = create_app()
-        with app.app_context():
-            catalogue = current_catalogue()
-            hashed = User(email="", name="")
-            hashed.set_password(PASSWORD)
-
-            def person(org, role, name):
-                user = User(
-                    email=f"{name}@bench.example", name=name, password_hash=hashed.password_hash
-                )
-                db.session.add_all([user, Membership(user=user, organisation=org, role=role)])
-                return user
-
-            def draft(org, user, service, status=Status.DRAFT):
-                assessment = Assessment(
-                    organisation=org, service_name=service, profile=dict(FULL_PROFILE),
-                    catalogue_version=catalogue.version, catalogue_fingerprint=catalogue.fingerprint,
-                    created_by=user, status=status,
-                )  # fmt: skip
-                db.session.add(assessment)
-                for number, question in enumerate(catalogue.questions.values()):
-                    if number % 2 == 0:
-                        options = catalogue.options_for(question)
-                        db.session.add(Answer(assessment=assessment, question_id=question.id,
-                                              value=options[number % len(options)].value,
-                                              comment="Seeded.", updated_by=user))  # fmt: skip
-                return assessment
-
-            seeded = {"organisations": []}
-            for n in range(ORGANISATIONS):
-                org = Organisation(name=f"Bench organisation {n}")
-                people = [
-                    person(org, Role.ADMIN if i == 0 else Role.RESPONDENT, f"org{n}-user{i}")
-                    for i in range(4)
-                ]
-                main = draft(org, people[0], f"Service {n}")
-                entry = {"emails": [p.email for p in people], "assessment": main}
-                if n == 0:
-                    review = draft(org, people[1], "Service in review", Status.IN_REVIEW)
-                    review.submitted_by = people[1]
-                    entry["review"] = review
-                seeded["organisations"].append(entry)
-            pdf_org = Organisation(name="PDF readers")
-            pdf_people = [person(pdf_org, Role.RESPONDENT, f"pdf-user{i}") for i in range(6)]
-            seeded["pdf"] = [
-                (p.email, draft(pdf_org, p, f"PDF draft {i}")) for i, p in enumerate(pdf_people[:4])
-            ]
-            seeded["overview_readers"] = [(p.email, seeded["pdf"][0][1]) for p in pdf_people[4:]]
-            race_org = Organisation(name="Race")
-            race_people = [person(race_org, Role.RESPONDENT, f"race-user{i}") for i in range(4)]
-            seeded["race"] = (
-                [p.email for p in race_people],
-                draft(race_org, race_people[0], "Race"),
-            )
-            db.session.commit()
-            resolve = lambda a: a.id  # noqa: E731
-            for entry in seeded["organisations"]:
-                entry["assessment"] = resolve(entry["assessment"])
-                if "review" in entry:
-                    entry["review"] = resolve(entry["review"])
-            seeded["pdf"] = [(e, resolve(a)) for e, a in seeded["pdf"]]
-            seeded["overview_readers"] = [(e, resolve(a)) for e, a in seeded["overview_readers"]]
-            seeded["race"] = (seeded["race"][0], resolve(seeded["race"][1]))
-            probe = sa.Table("bench_probe", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
-                             sa.Column("value", sa.Text))  # fmt: skip
-            probe.create(db.engine, checkfirst=True)
-            db.engine.dispose()
-        return seeded
+        yield
     finally:
         for key, value in saved.items():
             if value is None:
@@ -458,6 +376,117 @@ def stop(process: subprocess.Popen | None) -> None:
     if process is not None and process.poll() is None:
         process.terminate()
         process.wait(timeout=60)
+
+
+def seed(env: dict[str, str]) -> dict:
+    """Migrate and seed: organisations with four people each, drafts, one review, a race."""
+    flask = str(Path(sys.executable).parent / "flask")
+    subprocess.run([flask, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
+    with environment(env):
+        import sqlalchemy as sa
+
+        from assessment import create_app
+        from assessment.extensions import db
+
+        app = create_app()
+        with app.app_context():
+            seeded = _seed_rows()
+            db.session.commit()
+            seeded = _ids(seeded)
+            probe = sa.Table("bench_probe", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                             sa.Column("value", sa.Text))  # fmt: skip
+            probe.create(db.engine, checkfirst=True)
+            db.engine.dispose()
+        return seeded
+
+
+class _Seeder:
+    """Add bench people and drafts (in an app context; the caller commits)."""
+
+    def __init__(self) -> None:
+        from assessment.extensions import current_catalogue
+        from assessment.models import User
+
+        self.catalogue = current_catalogue()
+        hashed = User(email="", name="")
+        hashed.set_password(PASSWORD)
+        self.password_hash = hashed.password_hash
+
+    def person(self, org, role, name):
+        from assessment.extensions import db
+        from assessment.models import Membership, User
+
+        user = User(email=f"{name}@bench.example", name=name, password_hash=self.password_hash)
+        db.session.add_all([user, Membership(user=user, organisation=org, role=role)])
+        return user
+
+    def draft(self, org, user, service, status="draft"):
+        from assessment.extensions import db
+        from assessment.models import Answer, Assessment
+        from tests.factories import FULL_PROFILE
+
+        catalogue = self.catalogue
+        assessment = Assessment(
+            organisation=org, service_name=service, profile=dict(FULL_PROFILE),
+            catalogue_version=catalogue.version, catalogue_fingerprint=catalogue.fingerprint,
+            created_by=user, status=status,
+        )  # fmt: skip
+        db.session.add(assessment)
+        for number, question in enumerate(catalogue.questions.values()):
+            if number % 2 == 0:
+                options = catalogue.options_for(question)
+                db.session.add(Answer(assessment=assessment, question_id=question.id,
+                                      value=options[number % len(options)].value,
+                                      comment="Seeded.", updated_by=user))  # fmt: skip
+        return assessment
+
+
+def _seed_rows() -> dict:
+    """Add the organisations, people and drafts the phases use; return them as rows."""
+    from assessment.models import Organisation, Role, Status
+
+    seeder = _Seeder()
+    seeded = {"organisations": []}
+    for n in range(ORGANISATIONS):
+        org = Organisation(name=f"Bench organisation {n}")
+        people = [
+            seeder.person(org, Role.ADMIN if i == 0 else Role.RESPONDENT, f"org{n}-user{i}")
+            for i in range(4)
+        ]
+        entry = {
+            "emails": [p.email for p in people],
+            "assessment": seeder.draft(org, people[0], f"Service {n}"),
+        }
+        if n == 0:
+            review = seeder.draft(org, people[1], "Service in review", Status.IN_REVIEW)
+            review.submitted_by = people[1]
+            entry["review"] = review
+        seeded["organisations"].append(entry)
+    pdf_org = Organisation(name="PDF readers")
+    pdf_people = [seeder.person(pdf_org, Role.RESPONDENT, f"pdf-user{i}") for i in range(6)]
+    seeded["pdf"] = [
+        (p.email, seeder.draft(pdf_org, p, f"PDF draft {i}")) for i, p in enumerate(pdf_people[:4])
+    ]
+    seeded["overview_readers"] = [(p.email, seeded["pdf"][0][1]) for p in pdf_people[4:]]
+    race_org = Organisation(name="Race")
+    race_people = [seeder.person(race_org, Role.RESPONDENT, f"race-user{i}") for i in range(4)]
+    seeded["race"] = (
+        [p.email for p in race_people],
+        seeder.draft(race_org, race_people[0], "Race"),
+    )
+    return seeded
+
+
+def _ids(seeded: dict) -> dict:
+    """Replace the committed assessments by their ids (the phases run in other processes)."""
+    for entry in seeded["organisations"]:
+        entry["assessment"] = entry["assessment"].id
+        if "review" in entry:
+            entry["review"] = entry["review"].id
+    seeded["pdf"] = [(e, a.id) for e, a in seeded["pdf"]]
+    seeded["overview_readers"] = [(e, a.id) for e, a in seeded["overview_readers"]]
+    seeded["race"] = (seeded["race"][0], seeded["race"][1].id)
+    return seeded
 
 
 def start_gunicorn(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen:
@@ -520,7 +549,6 @@ def load_phase(port, seeded, clients: int, duration: float) -> Recorder:
     people = [(email, entry) for entry in seeded["organisations"] for email in entry["emails"]][
         :clients
     ]
-    kinds, weights = zip(*MIX.items(), strict=True)
     reviewed = next(entry for entry in seeded["organisations"] if "review" in entry)
     start_gate = threading.Barrier(len(people) + 1)
 
@@ -540,22 +568,8 @@ def load_phase(port, seeded, clients: int, duration: float) -> Recorder:
         rng = random.Random(index)
         start_gate.wait()
         ends = time.monotonic() + duration
-        assessment = entry["assessment"]
         while time.monotonic() < ends:
-            kind = rng.choices(kinds, weights)[0]
-            if kind == "overview":
-                client.request(kind, "GET", f"/assessments/{assessment}/")
-            elif kind == "principle":
-                path = f"/assessments/{assessment}/principles/{rng.choice(PRINCIPLES)}"
-                client.request(kind, "GET", path)
-            elif kind == "save":
-                principle = rng.choice(PRINCIPLES)
-                client.save(assessment, principle, client.load_principle(assessment, principle))
-            elif kind == "pdf":
-                client.download(kind, f"/assessments/{assessment}/report.pdf")
-            else:
-                suffix = {"csv": "report.csv", "json": "report.json"}[kind]
-                client.request(kind, "GET", f"/assessments/{assessment}/{suffix}")
+            _mixed_request(client, rng, entry["assessment"])
 
     threads = [threading.Thread(target=run, args=(i, e, o)) for i, (e, o) in enumerate(people)]
     threads.append(
@@ -568,6 +582,25 @@ def load_phase(port, seeded, clients: int, duration: float) -> Recorder:
         thread.join()
     recorder.elapsed = time.monotonic() - started  # type: ignore[attr-defined]
     return recorder
+
+
+def _mixed_request(client: Client, rng: random.Random, assessment: int) -> None:
+    """Send one request of a kind drawn from MIX."""
+    kind = rng.choices(*zip(*MIX.items(), strict=True))[0]
+    if kind == "overview":
+        client.request(kind, "GET", f"/assessments/{assessment}/")
+    elif kind == "principle":
+        client.request(
+            kind, "GET", f"/assessments/{assessment}/principles/{rng.choice(PRINCIPLES)}"
+        )
+    elif kind == "save":
+        principle = rng.choice(PRINCIPLES)
+        client.save(assessment, principle, client.load_principle(assessment, principle))
+    elif kind == "pdf":
+        client.download(kind, f"/assessments/{assessment}/report.pdf")
+    else:
+        suffix = {"csv": "report.csv", "json": "report.json"}[kind]
+        client.request(kind, "GET", f"/assessments/{assessment}/{suffix}")
 
 
 def pdf_phase(port, seeded, seconds: float) -> dict:
@@ -645,9 +678,7 @@ def lost_saves(env: dict[str, str], acks) -> tuple[int, int]:
     """Return (overwritten unseen, never stored) among acknowledged saves."""
     by_base = collections.Counter((a, q, base) for a, q, base, _ in acks)
     overwritten = sum(count - 1 for count in by_base.values() if count > 1)
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    with environment(env):
         import sqlalchemy as sa
 
         from assessment import create_app
@@ -663,12 +694,6 @@ def lost_saves(env: dict[str, str], acks) -> tuple[int, int]:
                 )
             }
             db.engine.dispose()
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     missing = sum(f"bench {token}" not in comments for *_, token in acks)
     return overwritten, missing
 

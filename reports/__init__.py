@@ -7,7 +7,7 @@ CLI and batch jobs all call the same functions.
 from __future__ import annotations
 
 from assessment.catalogue import Catalogue
-from assessment.scoring import ScoredAssessment
+from assessment.results import ScoredAssessment
 from reports.coverage import coverage_csv, coverage_xlsx
 from reports.export import to_csv, to_dict, to_json
 from reports.pdf import render_board_pdf, render_html, render_pdf, render_public_summary

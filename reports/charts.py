@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from html import escape
 
-from assessment.scoring import ScoredAssessment, round_half_up
+from assessment.formatting import signed
+from assessment.results import ScoredAssessment, round_half_up, score_change
 from reports.textwidth import ASCENT, DESCENT, text_width, wrap
 
 # Okabe-Ito: vermillion, orange, bluish green; grey for "no score".
@@ -102,6 +103,15 @@ def _label(
     )
 
 
+def _svg_start(kind: str, width: int, height: int, font_size: float) -> str:
+    """Open a chart's SVG element: its size, its class and its default font."""
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-{kind}" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" font-family="{FONT}" font-size="{font_size}">'
+    )
+
+
 def _draw_label(label: Label, fill: str = INK, extra: str = "") -> str:
     parts = [
         f'<text x="{label.x:.1f}" y="{label.y:.1f}" text-anchor="{label.anchor}" '
@@ -160,9 +170,7 @@ def bar_chart(items: Sequence[Item], *, width: int = 640, label_width: int = 260
     layout = bar_layout(items, width=width, label_width=label_width)
     height = math.ceil(layout.height)
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-bars" '
-        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'role="img" font-family="{FONT}" font-size="{BAR_FONT}">',
+        _svg_start("bars", width, height, BAR_FONT),
     ]
     for tick in layout.ticks:
         parts.append(
@@ -219,53 +227,75 @@ def radar_layout(items: Sequence[Item], *, radius: float = 110) -> RadarLayout |
     radar (None): the caller draws bars instead.
     """
     scored = [item for item in items if item[1] is not None]
-    count = len(scored)
-    if count < 3:
+    if len(scored) < 3:
         return None
-
-    def at(i: float, r: float) -> tuple[float, float]:
-        angle = -math.pi / 2 + 2 * math.pi * i / count
-        return r * math.cos(angle), r * math.sin(angle)
-
+    at = _polar(len(scored))
     rings = tuple(
-        tuple(at(i, radius * ring / 100) for i in range(count)) for ring in (25, 50, 75, 100)
+        tuple(at(i, radius * ring / 100) for i in range(len(scored))) for ring in (25, 50, 75, 100)
     )
     points, point_boxes = [], []
     for i, (_, score, colour) in enumerate(scored):
         x, y = at(i, radius * max(0.0, min(100.0, score)) / 100)
         points.append((x, y, RAG_COLOURS.get(colour or "", NEUTRAL)))
         point_boxes.append(Box(x - POINT_R, y - POINT_R, x + POINT_R, y + POINT_R))
-    labels: list[Label] = []
     # Ring numbers sit between the first two axes, where no point can be.
-    for ring in (25, 50, 75, 100):
-        x, y = at(0.5, radius * ring / 100)
-        label = _label("grid", [str(ring)], x, y - GRID_FONT * 0.55, "middle", GRID_FONT)
-        labels.append(label)
+    labels = [
+        _label("grid", [str(ring)], x, y - GRID_FONT * 0.55, "middle", GRID_FONT)
+        for ring in (25, 50, 75, 100)
+        for x, y in [at(0.5, radius * ring / 100)]
+    ]
     keep_out = [b.grown(1.5) for b in point_boxes] + [g.box.grown(1.5) for g in labels]
     for i, (text, score, _) in enumerate(scored):
-        dx, dy = at(i, 1)
-        anchor = "middle" if abs(dx) < 0.3 else ("start" if dx > 0 else "end")
-        lines = [*wrap(text, LABEL_WIDTH, RADAR_FONT), _score_text(score)]
-        r = radius + 8
-        while True:
-            x, y = dx * r, dy * r
-            height = RADAR_FONT * (ASCENT + DESCENT + LINE * (len(lines) - 1))
-            top = y - height if dy < -0.3 else (y if dy > 0.3 else y - height / 2)
-            label = _label("axis", lines, x, top, anchor, RADAR_FONT, bold_last=True)
-            clear_of_plot = _distance_to_box(label.box) > radius + POINT_R + 2
-            if clear_of_plot and not any(label.box.overlaps(b) for b in keep_out):
-                break
-            r += 2
+        label = _axis_label(at(i, 1), [*wrap(text, LABEL_WIDTH, RADAR_FONT), _score_text(score)],
+                            radius, keep_out)  # fmt: skip
         labels.append(label)
         keep_out.append(label.box.grown(2))
     missing = [item[0] for item in items if item[1] is None]
+    if missing:
+        labels.append(_missing_note(missing, labels, radius))
+    return _shifted(labels, points, point_boxes, rings, radius)
+
+
+def _polar(count: int):
+    """Return where axis `i` of `count` is at distance `r`, the first axis straight up."""
+
+    def at(i: float, r: float) -> tuple[float, float]:
+        angle = -math.pi / 2 + 2 * math.pi * i / count
+        return r * math.cos(angle), r * math.sin(angle)
+
+    return at
+
+
+def _axis_label(
+    direction: tuple[float, float], lines: list[str], radius: float, keep_out: list[Box]
+) -> Label:
+    """Move an axis label out along its axis until it clears the plot and every kept-out box."""
+    dx, dy = direction
+    anchor = "middle" if abs(dx) < 0.3 else ("start" if dx > 0 else "end")
+    height = RADAR_FONT * (ASCENT + DESCENT + LINE * (len(lines) - 1))
+    r = radius + 8
+    while True:
+        x, y = dx * r, dy * r
+        top = y - height if dy < -0.3 else (y if dy > 0.3 else y - height / 2)
+        label = _label("axis", lines, x, top, anchor, RADAR_FONT, bold_last=True)
+        clear_of_plot = _distance_to_box(label.box) > radius + POINT_R + 2
+        if clear_of_plot and not any(label.box.overlaps(b) for b in keep_out):
+            return label
+        r += 2
+
+
+def _missing_note(missing: list[str], labels: list[Label], radius: float) -> Label:
+    """Name the unscored items under the chart, as wide as the chart."""
     x0 = min(b.box.x0 for b in labels + [_label("axis", [""], -radius, -radius, "start", 1)])
     x1 = max(b.box.x1 for b in labels + [_label("axis", [""], radius, radius, "start", 1)])
     y1 = max(lab.box.y1 for lab in labels)
-    if missing:
-        note = "n/a (not applicable, left out of the shape): " + "; ".join(missing) + "."
-        lines = wrap(note, max(x1 - x0, 240), 8)
-        labels.append(_label("note", lines, x0, max(y1, radius) + 10, "start", 8))
+    note = "n/a (not applicable, left out of the shape): " + "; ".join(missing) + "."
+    lines = wrap(note, max(x1 - x0, 240), 8)
+    return _label("note", lines, x0, max(y1, radius) + 10, "start", 8)
+
+
+def _shifted(labels, points, point_boxes, rings, radius: float) -> RadarLayout:
+    """Move everything from centre-at-origin into the viewBox, with a small margin."""
     pad = 4
     left = min(lab.box.x0 for lab in labels) - pad
     top = min(min(lab.box.y0 for lab in labels), -radius) - pad
@@ -309,9 +339,7 @@ def radar_chart(items: Sequence[Item]) -> str:
     width, height = math.ceil(layout.width), math.ceil(layout.height)
     cx, cy = layout.centre
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-radar" '
-        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'role="img" font-family="{FONT}" font-size="{RADAR_FONT}">',
+        _svg_start("radar", width, height, RADAR_FONT),
     ]
     for ring in layout.rings:
         ring_points = " ".join(f"{x:.1f},{y:.1f}" for x, y in ring)
@@ -342,14 +370,6 @@ TrendItem = tuple[str, float | None, float | None]
 PREVIOUS = "#56B4E9"  # Okabe-Ito sky blue, paired with ACCENT for "now"
 
 
-def _signed(previous: float | None, current: float | None) -> str:
-    before, now = round_half_up(previous), round_half_up(current)
-    if before is None or now is None:
-        return ""
-    change = now - before
-    return f"{change:+d}" if change else "\u00b10"
-
-
 def trend_chart(items: Sequence[TrendItem], *, width: int = 640, label_width: int = 200) -> str:
     """Draw previous and current scores as paired bars, each with its number and the change."""
     pair_h, bar_h, top = 26, 10, 30
@@ -364,9 +384,7 @@ def trend_chart(items: Sequence[TrendItem], *, width: int = 640, label_width: in
         y = max(y + pair_h, label.box.y1 + 6)
     height = math.ceil(y + 6)
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-trend" '
-        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'role="img" font-family="{FONT}" font-size="10">',
+        _svg_start("trend", width, height, 10),
         # The legend names both bars in words, so the pair does not rely on colour.
         f'<rect x="{label_width}" y="2" width="10" height="8" fill="{PREVIOUS}"/>'
         f'<text x="{label_width + 14}" y="10" fill="{INK}">Previous (upper bar)</text>'
@@ -394,7 +412,7 @@ def trend_chart(items: Sequence[TrendItem], *, width: int = 640, label_width: in
             )
         parts.append(
             f'<text x="{width - 4}" y="{y + bar_h + 3:.1f}" text-anchor="end" font-weight="bold" '
-            f'fill="{INK}">{_signed(previous, current)}</text>'
+            f'fill="{INK}">{signed(score_change(previous, current), missing="")}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

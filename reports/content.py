@@ -10,7 +10,8 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from assessment.scoring import (
+from assessment.formatting import status_label
+from assessment.results import (
     AuditEntry,
     Gap,
     PrincipleResult,
@@ -164,14 +165,6 @@ def review_notes(audit: tuple[AuditEntry, ...]) -> list[ReviewNote]:
     return notes
 
 
-STATUS_WORDS = {
-    "draft": "Draft",
-    "in_review": "In review",
-    "changes_requested": "Changes requested",
-    "approved": "Approved",
-}
-
-
 STATUS_PHRASES = {
     "draft": "still a draft",
     "in_review": "in review",
@@ -179,14 +172,9 @@ STATUS_PHRASES = {
 }
 
 
-def status_word(status: str) -> str:
-    """Return a status as a reader says it."""
-    return STATUS_WORDS.get(status, status.replace("_", " ").capitalize())
-
-
 def status_phrase(status: str) -> str:
     """Return "this assessment is ..." wording for a status that is not approved."""
-    return STATUS_PHRASES.get(status, status_word(status).lower())
+    return STATUS_PHRASES.get(status, status_label(status).lower())
 
 
 def is_signed_off(scored: ScoredAssessment) -> bool:

@@ -26,7 +26,7 @@ from assessment.coverage import (
     framework_coverage,
     rule_items,
 )
-from assessment.scoring import ScoredAssessment
+from assessment.results import ScoredAssessment
 from reports.export import neutralise
 from reports.xlsx import HEADER_FONT, WRAP, cell_value, unique_sheet_title, write_table
 

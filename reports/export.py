@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from assessment.scoring import (
+from assessment.method import numbered
+from assessment.results import (
     AuditEntry,
     EvidenceItem,
     Gap,
@@ -280,7 +281,7 @@ def to_dict(scored: ScoredAssessment) -> dict[str, Any]:
         "gaps": [_gap(g, i) for i, g in enumerate(scored.gaps, start=1)],
         "trend": _trend(scored.trend),
         "audit": [_audit(e) for e in scored.info.audit],
-        "method": scored.method,
+        "method": numbered(scored.method),
     }
 
 

@@ -8,7 +8,6 @@ CLI and batch jobs. The PDF is PDF/A-3b with the JSON export embedded as
 
 from __future__ import annotations
 
-import re
 import threading
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -22,8 +21,9 @@ from weasyprint.text.fonts import FontConfiguration
 
 from assessment.catalogue import Catalogue, Mapping_
 from assessment.coverage import DISCLAIMER, MAPPINGS_NOTE, ItemStatus, all_coverage, rule_items
+from assessment.formatting import human_size, signed, status_label
 from assessment.resources import resource_path
-from assessment.scoring import Gap, ScoredAssessment, round_half_up
+from assessment.results import Gap, ScoredAssessment, round_half_up, score_change
 from reports import content
 from reports.charts import assessment_charts, trend_chart
 from reports.export import to_json
@@ -73,12 +73,6 @@ def _stylesheet() -> tuple[CSS, FontConfiguration]:
     return css, font_config
 
 
-def _method_items(method: str) -> list[str]:
-    """Split the numbered METHOD text into one string per numbered step."""
-    steps = re.split(r"(?m)^\s*\d+\.\s+", method)
-    return [" ".join(step.split()) for step in steps if step.strip()]
-
-
 def _na_line(reason: str | None) -> str:
     reason = (reason or "").strip()
     if reason.lower().startswith("not applicable"):
@@ -88,24 +82,6 @@ def _na_line(reason: str | None) -> str:
 
 def _mappings(catalogue: Catalogue) -> list[tuple[str, Mapping_]]:
     return [(q.id, m) for q in catalogue.questions.values() for m in q.mappings]
-
-
-def file_size(size: int) -> str:
-    """Return a byte count as a short human size: 812 bytes, 47.1 KB, 3.2 MB."""
-    if size < 1024:
-        return f"{size} bytes"
-    for unit in ("KB", "MB", "GB"):
-        size /= 1024
-        if size < 1024 or unit == "GB":
-            return f"{size:.1f} {unit}"
-    raise AssertionError("unreachable")
-
-
-def signed(change: int | None) -> str:
-    """Return a score change with its sign (+5, -3, \u00b10), or n/a."""
-    if change is None:
-        return "n/a"
-    return f"{change:+d}" if change else "\u00b10"
 
 
 def _trend_chart(scored: ScoredAssessment) -> Markup | None:
@@ -133,7 +109,6 @@ def render_html(
         "issued_at": issued_at,
         "is_issued": is_issued,
         "is_draft": status != "approved",
-        "status_label": status.replace("_", " ").capitalize(),
         "short_fingerprint": scored.catalogue_fingerprint[:12],
         "top_gaps": scored.gaps[:TOP_ACTIONS],
         "principle_titles": {p.id: p.title for p in scored.principles},
@@ -141,10 +116,10 @@ def render_html(
         "principle_chart": Markup(charts["principles"]),
         "theme_chart": Markup(charts["themes"]),
         "trend_chart": _trend_chart(scored),
-        "file_size": file_size,
+        "human_size": human_size,
         "signed": signed,
         "display": round_half_up,
-        "method_items": _method_items(scored.method),
+        "method_steps": scored.method,
         "na_line": _na_line,
         "bands": catalogue.scoring.bands,
         "scales": catalogue.spec.scales,
@@ -174,7 +149,7 @@ def _shared_context(scored: ScoredAssessment) -> dict[str, Any]:
     """Return what the full report and the board page both print."""
     return {
         "signed_off": content.is_signed_off(scored),
-        "status_word": content.status_word,
+        "status_label": status_label,
         "status_phrase": content.status_phrase,
     }
 
@@ -334,6 +309,7 @@ def board_html(
         for t in scored.themes
     ]
     titles = {p.id: p.title for p in scored.principles}
+    overall_change = score_change(trend.previous_score, scored.score) if trend else None
     actions = [
         {
             "rank": rank,
@@ -360,11 +336,7 @@ def board_html(
         "gap_count": len(scored.gaps),
         "trend": trend,
         "changes": scored.changes,
-        "overall_change": (
-            signed(scored.display_score - round_half_up(trend.previous_score))
-            if trend and trend.previous_score is not None and scored.score is not None
-            else None
-        ),
+        "overall_change": None if overall_change is None else signed(overall_change),
         "issued_at": issued_at or datetime.now(UTC),
         "is_draft": info.status != "approved",
         "fingerprint": scored.fingerprint[:16],

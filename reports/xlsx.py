@@ -18,7 +18,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from assessment.scoring import ScoredAssessment, ThemeResult
+from assessment.formatting import status_label
+from assessment.results import ScoredAssessment, ThemeResult
 from reports.content import action_plan
 from reports.export import neutralise
 
@@ -121,7 +122,7 @@ def _summary(sheet: Worksheet, scored: ScoredAssessment) -> None:
     facts = [
         ("Organisation", info.organisation),
         ("Service", info.service),
-        ("Status", info.status.replace("_", " ").capitalize()),
+        ("Status", status_label(info.status)),
         ("Overall score", scored.display_score),
         ("Maturity band", scored.band),
         ("Completion", round(scored.completion, 4)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
 import jinja2
@@ -16,7 +17,34 @@ from tests.factories import PASSWORD, make_assessment, make_user
 
 
 def _database_url(tmp_path) -> str:
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.db'}"
+    return _postgres_url() or f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@functools.cache
+def _postgres_url() -> str | None:
+    """Return TEST_DATABASE_URL, or under pytest-xdist a database of this worker's own.
+
+    Each test truncates the tables of the database it runs on, so two workers
+    sharing one would wipe each other's data mid-test: worker `gw1` runs on
+    `<database>_gw1`, created on the same server the first time it is needed.
+    """
+    url = os.environ.get("TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    from assessment.db import database_url
+
+    server = sa.engine.make_url(database_url(url, ""))
+    name = f"{server.database}_{worker}"
+    engine = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.scalar(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        )
+        if not exists:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return server.set(database=name).render_as_string(hide_password=False)
 
 
 _postgres_schemas_made: set[str] = set()
@@ -61,6 +89,27 @@ def _fresh_postgres(url: str) -> None:
             tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
             connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
+
+
+# Modules that take documents from tests/rendered.py: run on one xdist worker, so each
+# shared render is laid out once per run rather than once per worker.
+SHARED_RENDERS = {
+    "tests/test_reports_board.py",
+    "tests/test_reports_boardpack.py",
+    "tests/test_reports_layout.py",
+    "tests/test_reports_pdf.py",
+    "tests/test_reports_xlsx.py",
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Under `--dist loadgroup`, send a module's tests to one worker (its module fixtures run once)."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            module = item.nodeid.split("::", 1)[0]
+            group = "shared-renders" if module in SHARED_RENDERS else module
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(autouse=True)

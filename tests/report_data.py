@@ -7,15 +7,15 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from assessment.catalogue import Catalogue, build_catalogue, load_catalogue
-from assessment.scoring import (
+from assessment.results import (
     AnswerInput,
     AssessmentInfo,
     Assignment,
     AuditEntry,
     EvidenceItem,
     ScoredAssessment,
-    score_assessment,
 )
+from assessment.scoring import score_assessment
 
 ISSUED_AT = datetime(2024, 6, 3, 12, 0, tzinfo=UTC)
 APPROVED_AT = datetime(2024, 6, 2, 16, 45, tzinfo=UTC)

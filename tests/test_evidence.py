@@ -18,10 +18,10 @@ from assessment.evidence import (
     OLE,
     RefusedUpload,
     display_filename,
-    human_size,
     sniff_document,
 )
 from assessment.extensions import db
+from assessment.formatting import human_size
 from assessment.models import Assessment, AuditEvent, Evidence, Role, Status
 from tests.factories import make_assessment, make_user
 
@@ -312,12 +312,12 @@ def test_a_path_in_the_file_name_is_dropped_and_the_bytes_go_under_a_random_key(
 
 
 def test_a_failed_commit_leaves_no_file(client, app, logged_in, evidence_dir, monkeypatch):
-    from assessment.views import evidence as view
+    from assessment import audit
 
     def broken(**kw):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(view.audit, "record", broken)
+    monkeypatch.setattr(audit, "record", broken)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     response = upload(client, logged_in, MINIMAL_PDF, "policy.pdf")
     assert response.status_code == 500

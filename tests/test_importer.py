@@ -114,7 +114,14 @@ def test_an_overlong_comment_is_refused(export, catalogue):
     assert "longer than" in refused(data, catalogue)[0]
 
 
-def test_comment_limit_matches_the_form():
+def test_comment_limit_matches_the_form(catalogue):
+    from wtforms.validators import Length
+
     from assessment.forms import COMMENT_MAX as FORM_MAX
+    from assessment.forms import build_question_form
 
     assert COMMENT_MAX == FORM_MAX
+    # The page's comment field refuses exactly what the importer refuses.
+    form = build_question_form(catalogue, catalogue.questions["P1.1"])
+    (length,) = [v for v in form.comment.kwargs["validators"] if isinstance(v, Length)]
+    assert length.max == COMMENT_MAX

@@ -20,7 +20,8 @@ import yaml
 from assessment.applicability import question_applies
 from assessment.catalogue import Catalogue, load_catalogue
 from assessment.conditions import AnyOf, Condition, ProfileIs
-from assessment.scoring import AssessmentInfo, score_assessment
+from assessment.results import AssessmentInfo
+from assessment.scoring import score_assessment
 
 SIBLING_REFERENCE = (
     Path(__file__).resolve().parents[2] / "shared" / "reference" / "voluntary-principles.yaml"

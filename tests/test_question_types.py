@@ -19,7 +19,8 @@ from assessment.catalogue import Question, load_catalogue
 from assessment.extensions import db
 from assessment.importer import ImportRefused, parse_export
 from assessment.models import Answer, Assessment
-from assessment.scoring import AnswerInput, AssessmentInfo, score_assessment
+from assessment.results import AnswerInput, AssessmentInfo
+from assessment.scoring import score_assessment
 from tests.factories import make_answer, make_assessment, make_user
 
 ALL_TYPES = Path(__file__).resolve().parent / "catalogues" / "all_types.yaml"

@@ -8,9 +8,11 @@ import pytest
 from pypdf import PdfReader
 
 from assessment.catalogue import load_catalogue
-from assessment.scoring import AssessmentInfo, score_assessment
+from assessment.results import AssessmentInfo
+from assessment.scoring import score_assessment
 from reports import FORMATS, render
 from reports.pdf import render_board_pdf
+from tests.rendered import rendered
 from tests.report_data import (
     APPROVER,
     ISSUED_AT,
@@ -35,6 +37,16 @@ def board(scored, catalogue) -> tuple[PdfReader, str]:
     return reader, normalise(" ".join(p.extract_text() for p in reader.pages))
 
 
+def shared_board(assessment: str) -> tuple[PdfReader, str]:
+    """The board page of one of tests.rendered's assessments, laid out once per run."""
+    page = rendered(assessment, "board")
+    return page.reader, normalise(" ".join(page.texts))
+
+
+# Cases whose board page the layout tests check too: rendered once for both.
+SHARED = {"demo": "demo", "demo_approved_with_previous": "demo_approved", "stress": "stress"}
+
+
 def nothing_answered(catalogue):
     info = AssessmentInfo(
         assessment_id=7, organisation="Empty Org", service="Nothing answered yet", status="draft"
@@ -48,17 +60,17 @@ def catalogue():
 
 
 def cases(catalogue):
-    long_catalogue = long_names_catalogue()
+    """Each case's scored assessment and catalogue (built when asked for) but the SHARED ones."""
+
+    def long_names():
+        long_catalogue = long_names_catalogue()
+        scored = sample_scored("approved", catalogue=long_catalogue, with_previous=True)
+        return scored, long_catalogue
+
     return {
-        "demo": (demo_scored(), catalogue),
-        "demo_approved_with_previous": (demo_scored("approved", with_previous=True), catalogue),
-        "every_principle_in_scope_long_names": (
-            sample_scored("approved", catalogue=long_catalogue, with_previous=True),
-            long_catalogue,
-        ),
-        "no_previous_cycle": (sample_scored("in_review", catalogue=catalogue), catalogue),
-        "nothing_answered": (nothing_answered(catalogue), catalogue),
-        "stress": (stress_scored(), catalogue),
+        "every_principle_in_scope_long_names": long_names,
+        "no_previous_cycle": lambda: (sample_scored("in_review", catalogue=catalogue), catalogue),
+        "nothing_answered": lambda: (nothing_answered(catalogue), catalogue),
     }
 
 
@@ -74,8 +86,10 @@ def cases(catalogue):
     ],
 )
 def test_board_page_is_one_a4_page(case, catalogue):
-    scored, cat = cases(catalogue)[case]
-    reader, _ = board(scored, cat)
+    if case in SHARED:
+        reader, _ = shared_board(SHARED[case])
+    else:
+        reader, _ = board(*cases(catalogue)[case]())
     assert len(reader.pages) == 1
     box = reader.pages[0].mediabox
     assert (round(float(box.width), 1), round(float(box.height), 1)) == (
@@ -84,9 +98,9 @@ def test_board_page_is_one_a4_page(case, catalogue):
     )
 
 
-def test_board_page_shows_score_band_themes_actions_and_sign_off_status(catalogue):
+def test_board_page_shows_score_band_themes_actions_and_sign_off_status():
     scored = demo_scored()
-    _, text = board(scored, catalogue)
+    _, text = shared_board("demo")
     assert re.search(rf"\b{scored.display_score}\s*/ 100", text) and f"Band: {scored.band}" in text
     for theme in scored.themes:
         shown = "n/a" if theme.display_score is None else str(theme.display_score)
@@ -99,9 +113,9 @@ def test_board_page_shows_score_band_themes_actions_and_sign_off_status(catalogu
     assert "First cycle" in text and "No previous approved assessment" in text
 
 
-def test_board_page_gives_the_change_since_the_previous_cycle(catalogue):
+def test_board_page_gives_the_change_since_the_previous_cycle():
     scored = demo_scored("approved", with_previous=True)
-    _, text = board(scored, catalogue)
+    _, text = shared_board("demo_approved")
     trend = scored.trend
     overall = scored.display_score - round(trend.previous_score)
     assert f"{overall:+d}" in text or (overall == 0 and "\u00b10" in text)
@@ -113,9 +127,9 @@ def test_board_page_gives_the_change_since_the_previous_cycle(catalogue):
     assert f"Signed off by {APPROVER} (Reviewer)" in text
 
 
-def test_board_page_cuts_long_text_with_an_ellipsis_instead_of_spilling(catalogue):
+def test_board_page_cuts_long_text_with_an_ellipsis_instead_of_spilling():
     scored = stress_scored()
-    _, text = board(scored, catalogue)
+    _, text = shared_board("stress")
     assert "\u2026" in text
     assert scored.info.organisation not in text  # 200 characters do not fit on one line
 
@@ -127,37 +141,42 @@ def test_board_pdf_is_a_report_format(catalogue):
 
 
 def test_flask_report_writes_the_demo_board_page_and_its_plan_fits_two_pages(tmp_path):
-    """As an operator runs it: `flask db upgrade && flask demo && flask report 1 --format ...`."""
+    """As an operator runs it: `flask db upgrade && flask demo && flask report 1 --format ...`.
+
+    `flask report --format board.pdf` runs in its own process, as the operator's does;
+    the migrations, the demo and the full report run the same commands in this process
+    (each `flask` start-up costs seconds; test_report_cli starts the others for real).
+    """
     import os
     import subprocess
     import sys
     from pathlib import Path
 
+    from assessment import create_app
+    from assessment.extensions import db
+
     root = Path(__file__).resolve().parents[1]
-    env = {
-        **os.environ,
-        "FLASK_APP": "app",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'ops.db'}",
-        "SECRET_KEY": "cli-test",
-    }
+    database = f"sqlite:///{tmp_path / 'ops.db'}"
+    app = create_app({"SECRET_KEY": "cli-test", "SQLALCHEMY_DATABASE_URI": database})
+    runner = app.test_cli_runner()
 
     def flask(*args):
-        result = subprocess.run(
-            [sys.executable, "-m", "flask", *args],
-            cwd=root,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert result.returncode == 0, result.stderr
-        return result.stdout
+        result = runner.invoke(args=list(args))
+        assert result.exit_code == 0, result.output
+        return result.output
 
     flask("db", "upgrade")
     flask("demo")
-    assert "board.pdf" in flask(
-        "report", "1", "--format", "board.pdf", "-o", str(tmp_path / "b.pdf")
-    )
+    with app.app_context():
+        db.engine.dispose()
+    env = {**os.environ, "FLASK_APP": "app", "DATABASE_URL": database, "SECRET_KEY": "cli-test"}
+    board_pdf = subprocess.run(
+        [sys.executable, "-m", "flask", "report", "1", "--format", "board.pdf", "-o",
+         str(tmp_path / "b.pdf")],
+        cwd=root, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert board_pdf.returncode == 0, board_pdf.stderr
+    assert "board.pdf" in board_pdf.stdout
     reader = PdfReader(tmp_path / "b.pdf")
     assert len(reader.pages) == 1
     assert "Board summary" in reader.pages[0].extract_text()

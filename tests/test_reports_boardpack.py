@@ -12,7 +12,8 @@ from assessment.catalogue import load_catalogue
 from reports.content import PRIORITY_FORMULA, action_plan, contributors
 from reports.pdf import layout_document, render_html, render_pdf
 from tests.layout import page_fill, text_boxes
-from tests.report_data import APPROVED_AT, APPROVER, ISSUED_AT, demo_scored, sample_scored
+from tests.rendered import rendered
+from tests.report_data import APPROVED_AT, APPROVER, ISSUED_AT, sample_scored
 
 # Every test here reads the rendered PDF: WeasyPrint, not the stand-in.
 pytestmark = pytest.mark.real_pdf
@@ -48,10 +49,10 @@ def catalogue():
 
 
 @pytest.fixture(scope="module")
-def demo(catalogue):
-    scored = demo_scored("draft")
-    pdf = render_pdf(scored, catalogue, issued_at=ISSUED_AT)
-    return scored, page_texts(pdf)
+def demo():
+    """The demo draft's full report (laid out once for every module that checks it)."""
+    report = rendered("demo")
+    return report.scored, [normalise(text) for text in report.texts]
 
 
 @pytest.fixture(scope="module")
@@ -198,9 +199,9 @@ def test_a_draft_says_plainly_it_is_not_signed_off_and_what_was_not_recorded(dem
     assert re.search(r"Dana Demo \d+ ", page) and re.search(r"Riley Respondent \d+ ", page)
 
 
-def test_an_approval_without_period_role_or_statement_says_each_was_not_recorded(catalogue):
-    scored = sample_scored("approved", catalogue=catalogue)
-    texts = page_texts(render_pdf(scored, catalogue, issued_at=ISSUED_AT))
+def test_an_approval_without_period_role_or_statement_says_each_was_not_recorded():
+    # sample_scored("approved"), issued at ISSUED_AT: the report test_reports_pdf reads too.
+    texts = [normalise(text) for text in rendered("sample_approved").texts]
     (page,) = [t for t in texts if "Sign-off Page" in t and "Contributors" in t]
     assert "Role Not recorded" in page
     assert "Assessment period Not recorded" in page
@@ -232,10 +233,8 @@ def _line_x(document, page: int, starts: str) -> float:
     raise AssertionError(f"no line starting {starts!r} on page {page}")
 
 
-def test_contents_nests_principles_under_themes_and_appendix_items_under_the_appendix(
-    catalogue,
-):
-    document = layout_document(render_html(demo_scored(), catalogue, issued_at=ISSUED_AT))
+def test_contents_nests_principles_under_themes_and_appendix_items_under_the_appendix():
+    document = rendered("demo").document
     top = _line_x(document, 2, "Findings by principle")
     theme = _line_x(document, 2, "T1: Prevent child sexual abuse material")
     principle = _line_x(document, 2, "P1: Prevent known CSAM")
@@ -250,10 +249,10 @@ def test_contents_nests_principles_under_themes_and_appendix_items_under_the_app
 @pytest.mark.parametrize("kind", ["demo", "signed"])
 def test_no_page_carries_only_a_few_trailing_lines(kind, catalogue):
     if kind == "demo":
-        scored = demo_scored()
+        document = rendered("demo").document
     else:
         scored = sample_scored("approved", catalogue=catalogue, with_previous=True)
-    document = layout_document(render_html(scored, catalogue, issued_at=ISSUED_AT))
+        document = layout_document(render_html(scored, catalogue, issued_at=ISSUED_AT))
     for number in range(2, len(document.pages) + 1):
         assert page_fill(document, number) >= 0.2, f"page {number} holds only a few lines"
 

@@ -6,13 +6,9 @@ from datetime import UTC, datetime
 import pytest
 
 from assessment.catalogue import load_catalogue
-from assessment.scoring import (
-    AnswerInput,
-    AssessmentInfo,
-    AuditEntry,
-    score_assessment,
-    what_changed,
-)
+from assessment.changes import what_changed
+from assessment.results import AnswerInput, AssessmentInfo, AuditEntry
+from assessment.scoring import score_assessment
 from reports.content import contributors, review_notes
 from tests.report_data import PROFILE
 

@@ -8,7 +8,8 @@ import jsonschema
 import pytest
 
 from assessment.catalogue import load_catalogue
-from assessment.scoring import Assignment, score_assessment
+from assessment.results import Assignment
+from assessment.scoring import score_assessment
 from reports.export import CSV_HEADER, SCHEMA_VERSION, neutralise, to_csv, to_dict, to_json
 from tests.report_data import EVIDENCE, NARRATIVE, OWNERS, sample_answers, sample_scored
 

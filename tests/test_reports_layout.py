@@ -2,39 +2,22 @@
 
 import pytest
 
-from assessment.catalogue import load_catalogue
-from reports.pdf import board_html, layout_document, public_summary_html, render_html
+from reports.pdf import layout_document
 from tests.layout import overflows
-from tests.report_data import ISSUED_AT, demo_scored, stress_scored
-
-DOCUMENTS = {"report": render_html, "public": public_summary_html, "board": board_html}
-
-
-@pytest.fixture(scope="module")
-def catalogue():
-    return load_catalogue()
-
-
-@pytest.fixture(scope="module")
-def assessments():
-    return {
-        "demo": demo_scored("draft"),
-        "demo_approved": demo_scored("approved", with_previous=True),
-        "stress": stress_scored("approved"),
-    }
+from tests.rendered import DOCUMENTS, rendered, scored_assessment
 
 
 @pytest.mark.parametrize("document", sorted(DOCUMENTS))
 @pytest.mark.parametrize("assessment", ["demo", "demo_approved", "stress"])
-def test_no_text_extends_beyond_the_content_area(document, assessment, assessments, catalogue):
-    html = DOCUMENTS[document](assessments[assessment], catalogue, issued_at=ISSUED_AT)
-    laid_out = layout_document(html)
+def test_no_text_extends_beyond_the_content_area(document, assessment):
+    # Each document laid out once per run, shared with the other modules that check it.
+    laid_out = rendered(assessment, document).document
     found = overflows(laid_out)
     assert not found, "\n".join(str(o) for o in found[:10])
 
 
-def test_stress_assessment_reaches_every_maximum_length(assessments):
-    scored = assessments["stress"]
+def test_stress_assessment_reaches_every_maximum_length():
+    scored = scored_assessment("stress")
     assert len(scored.info.service) == 200 and len(scored.info.organisation) == 200
     assert all(len(p.questions[0].comment) == 5000 for p in scored.principles)
     assert len(scored.info.public_narrative) == 10_000

@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assessment.catalogue import build_catalogue
-from assessment.scoring import AnswerInput, AssessmentInfo, round_half_up, score_assessment
+from assessment.results import AnswerInput, AssessmentInfo, round_half_up
+from assessment.scoring import score_assessment
 
 SPEC = {
     "catalogue": {"id": "t", "title": "Test", "version": "1.0.0", "source": {"title": "S"}},

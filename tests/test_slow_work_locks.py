@@ -202,13 +202,13 @@ def test_flask_import_json_takes_the_write_lock_at_its_first_statement(
 ):
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         pytest.skip("SQLite's write lock")
-    import assessment.views.transfer
+    import assessment.importer
 
     first, _, aid = people
     export = logged_in(app, first).get(f"/assessments/{aid}/report.json").get_data()
     path = tmp_path / "export.json"
     path.write_bytes(export)
-    seen = _lock_seen_by_first_read(app, monkeypatch, assessment.views.transfer, "parse_export")
+    seen = _lock_seen_by_first_read(app, monkeypatch, assessment.importer, "parse_export")
     with app.app_context():
         organisation_id = db.session.scalar(sa.text("SELECT organisation_id FROM assessment"))
     result = runner.invoke(args=["import-json", str(path), "--organisation-id", organisation_id])

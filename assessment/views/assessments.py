@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.orm import contains_eager
 
 from assessment.access import (
     Permission,
@@ -20,30 +20,35 @@ from assessment.access import (
     require,
 )
 from assessment.answers import (
-    AnswerChange,
+    Conflict,
     StaleSave,
+    answer_versions,
     conflicts_with,
     record_answers,
     record_profile,
 )
-from assessment.applicability import question_applies
+from assessment.applicability import applicable_questions
+from assessment.assignments import assigned_to
+from assessment.catalogue import Catalogue, Principle, Question
 from assessment.extensions import current_catalogue, db
 from assessment.forms import (
     ApproveForm,
     ConfirmForm,
     NarrativeForm,
     RequestChangesForm,
-    answer_from_field,
+    answer_changes,
     build_principle_form,
     build_profile_form,
     field_name,
+    principle_form_data,
     profile_form_data,
     profile_from_form,
+    rebase,
 )
 from assessment.jobs import latest_job, latest_jobs
 from assessment.listing import assessments_page, score_listed
 from assessment.logs import security_event
-from assessment.models import Assessment, Assignment, Status
+from assessment.models import Assessment
 from assessment.snapshot import score_stored
 from assessment.workflow import latest_event_id, open_draft, review_fingerprint
 
@@ -62,24 +67,13 @@ def index():
     """List the organisation's assessments, a page at a time, with their overall score."""
     catalogue = current_catalogue()
     page = assessments_page(assessments_query(), request.args.get("page", "1"))
-    mine = db.session.scalars(
-        sa.select(Assignment)
-        .join(Assessment)
-        .where(
-            Assessment.organisation_id == current_organisation_id(),
-            Assessment.status != Status.APPROVED,
-            Assignment.owner_id == current_user.id,
-        )
-        .options(contains_eager(Assignment.assessment))
-        .order_by(Assignment.due_date.is_(None), Assignment.due_date, Assignment.id)
-    ).all()
     return render_template(
         "assessments/index.html",
         page=page,
         assessments=page.assessments,
         scored=score_listed(page.assessments, catalogue),
         jobs=latest_jobs([a.id for a in page.assessments if a.locked]),
-        mine=mine,
+        mine=assigned_to(current_user, current_organisation_id()),
         catalogue=catalogue,
         today=date.today(),
         can_answer=can(Permission.ANSWER),
@@ -100,7 +94,7 @@ def new():
             organisation_id=current_organisation_id(),
             service_name=service_name,
             profile=profile,
-            user_id=current_user.id,
+            user=current_user,
             details={"service": service_name, "profile": profile},
         )
         db.session.commit()
@@ -168,108 +162,90 @@ def profile(assessment_id: int):
     )
 
 
-@bp.route("/<int:assessment_id>/principles/<principle_id>", methods=["GET", "POST"])
-def principle(assessment_id: int, principle_id: str):
-    """Answer one principle's questions; a page that fails validation saves nothing."""
-    catalogue = current_catalogue()
-    the_principle = catalogue.principles.get(principle_id)
-    if the_principle is None:
-        abort(404)
-    # This page's answers only: it shows, saves and scores no others.
-    own = [q.id for q in the_principle.questions]
-    assessment = get_assessment_or_404(assessment_id, with_answers=own)
-    profile = assessment.profile or {}
-    applicable = [q for q in the_principle.questions if question_applies(the_principle, q, profile)]
-    stored = assessment.answers_by_question()
-    form_class = build_principle_form(catalogue, applicable)
-    conflicts = []
-    status = 200
+@dataclass(frozen=True)
+class PrinciplePage:
+    """One principle's page of one assessment: what the page shows and the form it sends."""
 
-    if request.method == "POST":
-        require(Permission.ANSWER)
-        refuse_unless_editable(assessment)
-        form = form_class()
-        if form.validate_on_submit():
-            changes = []
-            for question in applicable:
-                sub = form[field_name(question.id)]
-                changes.append(
-                    AnswerChange(
-                        question_id=question.id,
-                        value=answer_from_field(question, sub.answer.data),
-                        comment=(sub.comment.data or "").strip(),
-                        base_version=int(sub.base_version.data or 0),
-                    )
-                )
-            try:
-                count = record_answers(assessment, current_user, changes)
-            except StaleSave as stale:
-                db.session.rollback()
-                assessment = get_assessment_or_404(assessment_id)
-                conflicts = conflicts_with(assessment, stale.question_ids)
-                status = 409
-                security_event("conflict", reason="stale_save", assessment=assessment.id)
-                flash(
-                    "Someone else changed answers on this page since you opened it. "
-                    "Nothing was saved: compare with their answers below, then save again.",
-                    "error",
-                )
-                stored = assessment.answers_by_question()
-                for question in applicable:
-                    current = stored.get(question.id)
-                    form[field_name(question.id)].base_version.data = str(
-                        current.version if current else 0
-                    )
-            else:
-                db.session.commit()
-                flash(f"Saved: {count} answer{'s' if count != 1 else ''} changed.", "success")
-                target = the_principle.id
-                if form.save_next.data:
-                    ids = list(catalogue.principles)
-                    position = ids.index(the_principle.id)
-                    if position + 1 < len(ids):
-                        target = ids[position + 1]
-                    else:
-                        return redirect(
-                            url_for("assessments.overview", assessment_id=assessment_id)
-                        )
-                return redirect(
-                    url_for(
-                        "assessments.principle", assessment_id=assessment_id, principle_id=target
-                    )
-                )
-        else:
-            status = 422
-            flash("Nothing was saved: correct the answers marked below.", "error")
-    else:
-        data = {}
-        for question in applicable:
-            answer = stored.get(question.id)
-            data[field_name(question.id)] = {
-                "answer": answer.value if answer else None,
-                "comment": answer.comment if answer else "",
-                "base_version": str(answer.version if answer else 0),
-            }
-        form = form_class(data=data)
+    assessment: Assessment
+    catalogue: Catalogue
+    principle: Principle
+    questions: list[Question]  # the ones this service answers
+    form_class: type
 
-    result = score_stored(assessment, catalogue).principle(the_principle.id)
-    return (
-        render_template(
+    @classmethod
+    def load(cls, assessment_id: int, principle_id: str) -> PrinciplePage:
+        """Load the page's principle and assessment (with this page's answers), or answer 404."""
+        catalogue = current_catalogue()
+        principle = catalogue.principles.get(principle_id)
+        if principle is None:
+            abort(404)
+        # This page's answers only: it shows, saves and scores no others.
+        own = [q.id for q in principle.questions]
+        assessment = get_assessment_or_404(assessment_id, with_answers=own)
+        questions = applicable_questions(principle, assessment.profile or {})
+        form_class = build_principle_form(catalogue, questions)
+        return cls(assessment, catalogue, principle, questions, form_class)
+
+    def render(self, form, status: int, conflicts: Sequence[Conflict] = ()):
+        """Answer with the page: the form, the principle's score and any conflicts."""
+        result = score_stored(self.assessment, self.catalogue).principle(self.principle.id)
+        page = render_template(
             "assessments/principle.html",
-            assessment=assessment,
-            principle=the_principle,
-            theme=catalogue.theme_of[the_principle.id],
+            assessment=self.assessment,
+            principle=self.principle,
+            theme=self.catalogue.theme_of[self.principle.id],
             result=result,
-            questions=the_principle.questions,
-            applicable_ids={q.id for q in applicable},
+            questions=self.principle.questions,
+            applicable_ids={q.id for q in self.questions},
             # Scoring already said why each out-of-scope question does not apply.
             reasons={r.id: r.scope_reason for r in result.questions},
             form=form,
             field_name=field_name,
             conflicts={c.question_id: c for c in conflicts},
-            catalogue=catalogue,
-            principle_ids=list(catalogue.principles),
-            editable=may_answer(assessment),
-        ),
-        status,
+            catalogue=self.catalogue,
+            principle_ids=list(self.catalogue.principles),
+            editable=may_answer(self.assessment),
+        )
+        return page, status
+
+
+@bp.route("/<int:assessment_id>/principles/<principle_id>", methods=["GET", "POST"])
+def principle(assessment_id: int, principle_id: str):
+    """Answer one principle's questions; a page that fails validation saves nothing."""
+    page = PrinciplePage.load(assessment_id, principle_id)
+    if request.method == "GET":
+        stored = page.assessment.answers_by_question()
+        return page.render(page.form_class(data=principle_form_data(page.questions, stored)), 200)
+    require(Permission.ANSWER)
+    refuse_unless_editable(page.assessment)
+    form = page.form_class()
+    if not form.validate_on_submit():
+        flash("Nothing was saved: correct the answers marked below.", "error")
+        return page.render(form, 422)
+    count = record_answers(page.assessment, current_user, answer_changes(form, page.questions))
+    db.session.commit()
+    flash(f"Saved: {count} answer{'s' if count != 1 else ''} changed.", "success")
+    target = page.principle.id
+    if form.save_next.data:
+        target = page.catalogue.principle_after(page.principle.id)
+        if target is None:
+            return redirect(url_for("assessments.overview", assessment_id=assessment_id))
+    return redirect(
+        url_for("assessments.principle", assessment_id=assessment_id, principle_id=target)
     )
+
+
+@bp.errorhandler(StaleSave)
+def stale_save(stale: StaleSave):
+    """Show the page again with what was sent and, beside it, the answers saved meanwhile."""
+    db.session.rollback()  # nothing of the page is written
+    page = PrinciplePage.load(**request.view_args)
+    security_event("conflict", reason="stale_save", assessment=page.assessment.id)
+    flash(
+        "Someone else changed answers on this page since you opened it. "
+        "Nothing was saved: compare with their answers below, then save again.",
+        "error",
+    )
+    form = page.form_class()  # what this person sent
+    rebase(form, answer_versions(page.assessment, [q.id for q in page.questions]))
+    return page.render(form, 409, conflicts_with(page.assessment, stale.question_ids))

@@ -8,9 +8,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash
 
-from assessment import audit, password_reset, throttle
+from assessment import password_reset, throttle
 from assessment.access import forget_membership
-from assessment.accounts import find_user, new_user
+from assessment.accounts import find_user, new_organisation, new_user
 from assessment.db import outside_transaction
 from assessment.extensions import db, login_manager
 from assessment.forms import (
@@ -24,7 +24,7 @@ from assessment.inputs import parse_id, safe_local_target
 from assessment.links import NoExternalURL
 from assessment.logs import security_event
 from assessment.mail import mail_configured
-from assessment.models import Membership, Organisation, Role, User
+from assessment.models import User
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -89,18 +89,7 @@ def register():
 
 def _set_up_organisation(form: RegisterForm, user: User):
     """Create the organisation with this user as its admin, and sign them in to it."""
-    organisation = Organisation(name=form.organisation.data.strip())
-    db.session.add_all(
-        [organisation, Membership(user=user, organisation=organisation, role=Role.ADMIN)]
-    )
-    db.session.flush()
-    audit.record(
-        organisation_id=organisation.id,
-        user_id=user.id,
-        action="membership",
-        target=user.email,
-        new={"role": Role.ADMIN.value},
-    )
+    organisation = new_organisation(form.organisation.data, user)
     db.session.commit()
     start_session(user)
     session["organisation_id"] = organisation.id

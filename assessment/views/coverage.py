@@ -24,7 +24,7 @@ from assessment.coverage import (
 )
 from assessment.extensions import current_catalogue
 from assessment.models import Assessment
-from assessment.scoring import ScoredAssessment, round_half_up
+from assessment.results import ScoredAssessment, round_half_up
 from assessment.snapshot import score_stored
 from assessment.views.reports import MEDIA_TYPES, download_name
 from reports.coverage import coverage_csv, coverage_xlsx

@@ -1,14 +1,20 @@
-"""Error pages that say what happened, in the site's layout."""
+"""Error pages that say what happened, in the site's layout.
 
-from flask import Flask, current_app, render_template, request
+HTTP errors get the shared error page; so do the domain's refusals
+(`EditRefused`, `WorkflowError`), which roll back whatever the request wrote:
+the change is refused whole. Views raise them and never build these pages.
+"""
+
+from flask import Flask, current_app, render_template, request, url_for
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from assessment.editing import EditRefused
 from assessment.evidence import too_large_message
 from assessment.extensions import db
 from assessment.logs import current_request_id, security_event
+from assessment.workflow import WorkflowError
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood."),
@@ -20,56 +26,76 @@ MESSAGES = {
     415: ("Not accepted", "This address does not take what was sent."),
     500: ("Something went wrong", "The error has been logged. Nothing you saved before was lost."),
 }
+# Statuses whose page shows what the code that refused said, not the stock message.
+OWN_WORDS = (400, 409, 415)
 
 
 def register(app: Flask) -> None:
-    """Render every known error status with the shared error page."""
-
-    def handler(error):
-        code = getattr(error, "code", 500) or 500
-        if request_ctx.url_adapter is None:
-            # The host was refused (TRUSTED_HOSTS) before any URL could be built,
-            # so the site's layout, full of links, cannot be rendered.
-            security_event("untrusted_host", host=request.headers.get("Host", ""))
-            return (
-                f"{code} {MESSAGES.get(code, MESSAGES[400])[0]}: unknown host.\n",
-                code,
-                {"Content-Type": "text/plain; charset=utf-8"},
-            )
-        title, message = MESSAGES.get(code, MESSAGES[500])
-        if getattr(error, "description", None) and code in (400, 409, 415):
-            message = error.description
-        if code == 409:
-            security_event("conflict", reason=message[:100])
-        if code == 413:
-            message = _too_large_message(error)
-            security_event("upload_refused", reason="request_too_large")
-        # Flask has logged an unhandled exception with this request's id already.
-        reference = current_request_id() if code >= 500 else None
-        page = render_template(
-            "errors/error.html", code=code, title=title, message=message, reference=reference
-        )
-        return page, code
-
-    def csrf_handler(error):
-        message = (
-            "The form had expired or was not sent from this site. Reload the page and try again."
-        )
-        return render_template(
-            "errors/error.html", code=400, title="Form expired", message=message
-        ), 400
-
-    def edit_refused(error: EditRefused):
-        # Whatever the request had written so far goes: the change is refused whole.
-        db.session.rollback()
-        return render_template(
-            "errors/error.html", code=409, title="Nothing was changed", message=error.message
-        ), 409
-
+    """Render every known error status, and every refusal of the domain, with the error page."""
     for code in MESSAGES:
-        app.register_error_handler(code, handler)
-    app.register_error_handler(CSRFError, csrf_handler)
+        app.register_error_handler(code, http_error)
+    app.register_error_handler(CSRFError, csrf_error)
     app.register_error_handler(EditRefused, edit_refused)
+    app.register_error_handler(WorkflowError, workflow_refused)
+
+
+def error_page(code: int, title: str, message: str, **extra):
+    """Answer with the shared error page."""
+    return render_template(
+        "errors/error.html", code=code, title=title, message=message, **extra
+    ), code
+
+
+def http_error(error: HTTPException | Exception):
+    """Say what an HTTP error means here (or what the code that raised it said)."""
+    code = getattr(error, "code", 500) or 500
+    if request_ctx.url_adapter is None:
+        return _unknown_host(code)
+    title, message = MESSAGES.get(code, MESSAGES[500])
+    if getattr(error, "description", None) and code in OWN_WORDS:
+        message = error.description
+    if code == 409:
+        security_event("conflict", reason=message[:100])
+    if code == 413:
+        message = _too_large_message(error)
+        security_event("upload_refused", reason="request_too_large")
+    # Flask has logged an unhandled exception with this request's id already.
+    reference = current_request_id() if code >= 500 else None
+    return error_page(code, title, message, reference=reference)
+
+
+def _unknown_host(code: int):
+    """Answer in plain text: the host was refused (TRUSTED_HOSTS) before any URL could be built.
+
+    The site's layout, full of links, cannot be rendered without one.
+    """
+    security_event("untrusted_host", host=request.headers.get("Host", ""))
+    return (
+        f"{code} {MESSAGES.get(code, MESSAGES[400])[0]}: unknown host.\n",
+        code,
+        {"Content-Type": "text/plain; charset=utf-8"},
+    )
+
+
+def csrf_error(_error: CSRFError):
+    message = "The form had expired or was not sent from this site. Reload the page and try again."
+    return error_page(400, "Form expired", message)
+
+
+def edit_refused(error: EditRefused):
+    """Refuse a change the assessment's state does not allow, writing nothing."""
+    db.session.rollback()
+    return error_page(409, "Nothing was changed", error.message)
+
+
+def workflow_refused(error: WorkflowError):
+    """Refuse a status change (submit, approve, ...) with the reason, and link back."""
+    db.session.rollback()
+    message = str(error)
+    assessment_id = (request.view_args or {}).get("assessment_id")
+    security_event("conflict", reason=message[:100], assessment=assessment_id)
+    back = url_for("assessments.overview", assessment_id=assessment_id) if assessment_id else None
+    return error_page(409, "Nothing was changed", message, back=back)
 
 
 def _too_large_message(error) -> str:

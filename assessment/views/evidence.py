@@ -19,11 +19,8 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length
 
-from assessment import audit
+from assessment import evidence_changes
 from assessment.access import (
     Permission,
     can,
@@ -36,34 +33,22 @@ from assessment.access import (
 )
 from assessment.catalogue import Question
 from assessment.db import outside_transaction
-from assessment.editing import touch_assessment
 from assessment.evidence import (
     ACCEPT,
-    TITLE_MAX,
-    URL_MAX,
     RefusedUpload,
     TooLarge,
     check_link,
-    human_size,
     label_of,
     store_upload,
 )
 from assessment.extensions import current_catalogue, db
-from assessment.forms import ConfirmForm
+from assessment.formatting import human_size
+from assessment.forms import ConfirmForm, LinkForm, UploadForm
 from assessment.logs import security_event
 from assessment.models import CONTENT_EDITABLE, Assessment, Evidence
 from assessment.storage import FileSystemStorage, evidence_storage, read_document
 
 bp = Blueprint("evidence", __name__, url_prefix="/assessments")
-
-
-class LinkForm(FlaskForm):
-    title = StringField("Link title", validators=[DataRequired(), Length(max=TITLE_MAX)])
-    url = StringField("Link address", validators=[DataRequired(), Length(max=URL_MAX)])
-
-
-class UploadForm(FlaskForm):
-    file = FileField("Document", validators=[FileRequired("Choose a document to upload.")])
 
 
 @bp.before_request
@@ -119,18 +104,9 @@ def add_link(assessment_id: int, question_id: str):
         url = check_link(form.url.data)
     except ValueError as problem:
         return _refused(assessment, question, str(problem))
-    item = Evidence(
-        organisation_id=assessment.organisation_id,
-        assessment_id=assessment.id,
-        question_id=question.id,
-        kind="link",
-        title=form.title.data.strip(),
-        url=url,
-        uploaded_by_id=current_user.id,
+    item = evidence_changes.add_link(
+        assessment, question.id, current_user, form.title.data.strip(), url
     )
-    touch_assessment(assessment)
-    db.session.add(item)
-    _audit(assessment, question.id, new=_described(item))
     db.session.commit()
     flash(f"Link “{item.title}” added to {question.id}.", "success")
     return _back(assessment, question.id)
@@ -162,23 +138,7 @@ def upload(assessment_id: int, question_id: str):
         security_event("upload_refused", reason=refusal.message[:80], filename=sent.filename or "")
         return _refused(assessment, question, refusal.message)
     try:
-        touch_assessment(assessment)
-        item = Evidence(
-            organisation_id=assessment.organisation_id,
-            assessment_id=assessment.id,
-            question_id=question.id,
-            kind="file",
-            title=stored.filename,
-            filename=stored.filename,
-            media_type=stored.media_type,
-            size=stored.size,
-            sha256=stored.sha256,
-            storage_key=stored.storage_key,
-            uploaded_by_id=current_user.id,
-        )
-        db.session.add(item)
-        storage.attach(item)
-        _audit(assessment, question.id, new=_described(item))
+        evidence_changes.add_document(assessment, question.id, current_user, stored, storage)
         db.session.commit()
     except BaseException:
         # A row that did not commit must not leave its bytes behind.
@@ -225,9 +185,7 @@ def delete(assessment_id: int, evidence_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     question_id, storage_key, name = item.question_id, item.storage_key, _name(item)
-    touch_assessment(assessment)
-    _audit(assessment, question_id, old=_described(item))
-    db.session.delete(item)
+    evidence_changes.remove_evidence(assessment, item, current_user)
     db.session.commit()
     if storage_key:
         # After the commit: a failed delete keeps both the row and its bytes.
@@ -267,31 +225,6 @@ def _evidence_dir() -> Path:
 
 def _name(item: Evidence) -> str:
     return item.title or item.filename or item.url
-
-
-def _described(item: Evidence) -> dict[str, object]:
-    """Return what the audit trail keeps of a piece of evidence."""
-    if item.kind == "link":
-        return {"kind": "link", "title": item.title, "url": item.url}
-    return {
-        "kind": "file",
-        "filename": item.filename,
-        "media_type": item.media_type,
-        "size": item.size,
-        "sha256": item.sha256,
-    }
-
-
-def _audit(assessment: Assessment, question_id: str, *, old=None, new=None) -> None:
-    audit.record(
-        organisation_id=assessment.organisation_id,
-        assessment_id=assessment.id,
-        user_id=current_user.id,
-        action="evidence",
-        target=question_id,
-        old=old,
-        new=new,
-    )
 
 
 def _first_error(form: FlaskForm) -> str:

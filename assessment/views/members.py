@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from assessment import notices
@@ -22,6 +22,7 @@ from assessment.links import NoExternalURL, absolute_url_for
 from assessment.logs import security_event
 from assessment.mail import mail_configured
 from assessment.members import (
+    InvitationUnusable,
     MembershipError,
     accept_invitation,
     change_role,
@@ -32,8 +33,21 @@ from assessment.members import (
 from assessment.models import AuditEvent, Invitation, Membership, User, utcnow
 from assessment.notices.outbox import delivery_states
 from assessment.views.auth import start_session
+from assessment.views.errors import error_page
 
 bp = Blueprint("members", __name__)
+
+
+@bp.errorhandler(MembershipError)
+def membership_refused(error: MembershipError):
+    """Say why a membership change was refused; nothing of it was written."""
+    db.session.rollback()
+    if isinstance(error, InvitationUnusable):
+        return error_page(404, "Invitation", str(error))
+    flash(str(error), "error")
+    if request.endpoint == "members.accept":  # already a member: on to their assessments
+        return redirect(url_for("assessments.index"))
+    return redirect(url_for("members.index")), 303
 
 
 def _membership_or_404(membership_id: int) -> Membership:
@@ -142,11 +156,7 @@ def set_role(membership_id: int):
     form = RoleForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        change_role(membership, current_user, form.role.data)
-    except MembershipError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("members.index")), 303
+    change_role(membership, current_user, form.role.data)
     db.session.commit()
     forget_membership()
     flash(f"{membership.user.name} is now {membership.role}.", "success")
@@ -162,11 +172,7 @@ def remove(membership_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     name = membership.user.name
-    try:
-        remove_member(membership, current_user)
-    except MembershipError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("members.index")), 303
+    remove_member(membership, current_user)
     db.session.commit()
     forget_membership()
     flash(f"{name} is no longer a member.", "success")
@@ -176,12 +182,7 @@ def remove(membership_id: int):
 @bp.route("/invite/<token>", methods=["GET", "POST"])
 def accept(token: str):
     """Join an organisation through an invitation, with a new or the signed-in account."""
-    try:
-        invitation = find_invitation(token)
-    except MembershipError as exc:
-        return render_template(
-            "errors/error.html", code=404, title="Invitation", message=str(exc)
-        ), 404
+    invitation = find_invitation(token)
     form = AcceptInviteForm()
     if form.validate_on_submit():
         user = current_user if current_user.is_authenticated else None
@@ -198,12 +199,7 @@ def accept(token: str):
                 return render_template("members/accept.html", form=form, invitation=invitation), 422
             user = new_user(form.email.data, form.name.data, form.password.data)
             db.session.flush()
-        try:
-            accept_invitation(invitation, user)
-        except MembershipError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return redirect(url_for("assessments.index"))
+        accept_invitation(invitation, user)
         db.session.commit()
         if not current_user.is_authenticated:
             start_session(user)

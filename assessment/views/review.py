@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from assessment import audit, jobs, notices
+from assessment import jobs
 from assessment.access import (
     Permission,
     get_assessment_or_404,
@@ -14,28 +14,26 @@ from assessment.access import (
     refuse_unless_editable,
     require,
 )
-from assessment.editing import touch_assessment
+from assessment.assignments import current_plans, members_of, record_assignments
 from assessment.extensions import current_catalogue, db
 from assessment.forms import (
     ApproveForm,
     ConfirmForm,
     NarrativeForm,
     RequestChangesForm,
+    assignment_form_data,
+    assignment_plans,
     build_assignment_form,
     field_name,
 )
 from assessment.inputs import parse_id
-from assessment.logs import security_event
 from assessment.models import (
     CONTENT_EDITABLE,
     PLANNING_EDITABLE,
     Assessment,
-    Assignment,
     AuditEvent,
     Job,
     JobState,
-    Membership,
-    User,
 )
 from assessment.workflow import (
     WorkflowError,
@@ -60,40 +58,35 @@ def _back(assessment: Assessment):
     return redirect(url_for("assessments.overview", assessment_id=assessment.id))
 
 
-def _refused(assessment: Assessment, message: str, status: int):
-    """Answer with a page that says why nothing changed and links back."""
-    if status == 409:
-        security_event("conflict", reason=message[:100], assessment=assessment.id)
+def _refused(assessment: Assessment, message: str):
+    """Answer 422 with a page that says why the form was not taken, and links back."""
     page = render_template(
         "errors/error.html",
-        code=status,
+        code=422,
         title="Nothing was changed",
         message=message,
         back=url_for("assessments.overview", assessment_id=assessment.id),
     )
-    return page, status
+    return page, 422
 
 
-def _act(assessment_id: int, permission: Permission, action, *, locked_ok: bool = False):
-    """Run one workflow action for a confirmed POST; return (assessment, result or response)."""
+def _confirmed(assessment_id: int, permission: Permission, *, locked_ok: bool = False):
+    """Return the assessment a confirmed button changes (404, 403, 409; 400 if unconfirmed).
+
+    A refused change (WorkflowError) is answered by the app's error handler.
+    """
     assessment = get_changeable_assessment_or_404(assessment_id, permission, locked_ok=locked_ok)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        result = action(assessment)
-    except WorkflowError as exc:
-        db.session.rollback()
-        return assessment, _refused(assessment, str(exc), 409)
-    db.session.commit()
-    return assessment, result
+    return assessment
 
 
 @bp.post("/<int:assessment_id>/submit")
 def submit_for_review(assessment_id: int):
     """Send the assessment to review."""
-    assessment, refusal = _act(assessment_id, Permission.ANSWER, lambda a: submit(a, current_user))
-    if refusal is not None:
-        return refusal
+    assessment = _confirmed(assessment_id, Permission.ANSWER)
+    submit(assessment, current_user)
+    db.session.commit()
     flash("Submitted for review. Reviewers can now approve it or request changes.", "success")
     return _back(assessment)
 
@@ -105,11 +98,8 @@ def request_changes_view(assessment_id: int):
     form = RequestChangesForm()
     if not form.validate_on_submit():
         reason = "; ".join(form.comment.errors or ["the form was damaged"])
-        return _refused(assessment, f"Changes were not requested: {reason}", 422)
-    try:
-        request_changes(assessment, current_user, form.comment.data)
-    except WorkflowError as exc:
-        return _refused(assessment, str(exc), 409)
+        return _refused(assessment, f"Changes were not requested: {reason}")
+    request_changes(assessment, current_user, form.comment.data)
     db.session.commit()
     flash("Changes requested; the respondents see your comment on the overview.", "success")
     return _back(assessment)
@@ -122,17 +112,13 @@ def approve_view(assessment_id: int):
     form = ApproveForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        job = approve(
-            assessment,
-            current_user,
-            current_catalogue(),
-            seen_fingerprint=(form.fingerprint.data or "").strip(),
-            seen_event_id=form.seen_event_id(),
-        )
-    except WorkflowError as exc:
-        db.session.rollback()
-        return _refused(assessment, str(exc), 409)
+    job = approve(
+        assessment,
+        current_user,
+        current_catalogue(),
+        seen_fingerprint=(form.fingerprint.data or "").strip(),
+        seen_event_id=form.seen_event_id(),
+    )
     job_id = job.id
     db.session.commit()
     flash(f"Approved and locked. {ISSUING[jobs.dispatch(job_id)]}", "success")
@@ -159,9 +145,7 @@ def retry_job(assessment_id: int, job_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if not jobs.retry_job(job):
-        return _refused(
-            assessment, "This job is not failed or stalled, so it was not retried.", 409
-        )
+        raise WorkflowError("This job is not failed or stalled, so it was not retried.")
     db.session.commit()
     flash(f"Started again. {ISSUING[jobs.dispatch(job_id)]}", "success")
     return redirect(url_for("assessments.overview", assessment_id=assessment_id))
@@ -170,20 +154,15 @@ def retry_job(assessment_id: int, job_id: int):
 @bp.post("/<int:assessment_id>/next-cycle")
 def next_cycle(assessment_id: int):
     """Start a new draft for the same service from an approved assessment."""
-    drafts = []
-
-    def start(assessment):
-        drafts.append(start_next_cycle(assessment, current_user, current_catalogue()))
-
-    assessment, refusal = _act(assessment_id, Permission.ANSWER, start, locked_ok=True)
-    if refusal is not None:
-        return refusal
+    assessment = _confirmed(assessment_id, Permission.ANSWER, locked_ok=True)
+    draft = start_next_cycle(assessment, current_user, current_catalogue())
+    db.session.commit()
     flash(
-        f"New draft started for {drafts[0].service_name}, with the answers carried forward. "
+        f"New draft started for {draft.service_name}, with the answers carried forward. "
         "Uploaded files stay with the approved assessment; attach them again where still valid.",
         "success",
     )
-    return _back(drafts[0])
+    return _back(draft)
 
 
 @bp.post("/<int:assessment_id>/narrative")
@@ -195,7 +174,7 @@ def narrative(assessment_id: int):
     form = NarrativeForm()
     if not form.validate_on_submit():
         reason = "; ".join(form.narrative.errors or ["the form was damaged"])
-        return _refused(assessment, f"The narrative was not saved: {reason}", 422)
+        return _refused(assessment, f"The narrative was not saved: {reason}")
     text = (form.narrative.data or "").strip()
     if record_narrative(assessment, current_user, text):
         db.session.commit()
@@ -203,91 +182,42 @@ def narrative(assessment_id: int):
     return _back(assessment)
 
 
-def _members(organisation_id: int) -> list[User]:
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .join(Membership)
-            .where(Membership.organisation_id == organisation_id)
-            .order_by(User.name)
-        )
-    )
-
-
 @bp.route("/<int:assessment_id>/assignments", methods=["GET", "POST"])
 def assignments(assessment_id: int):
     """Set an owner and a due date for each principle."""
     assessment = get_assessment_or_404(assessment_id)
     catalogue = current_catalogue()
-    members = _members(assessment.organisation_id)
+    members = members_of(assessment.organisation_id)
     form_class = build_assignment_form(
         [(p.id, p.title) for p in catalogue.principles.values()], [(u.id, u.name) for u in members]
     )
-    stored = {a.principle_id: a for a in assessment.assignments}
-    if request.method == "POST":
-        require(Permission.ASSIGN)
-        refuse_unless_editable(assessment, PLANNING_EDITABLE)
-        form = form_class()
-        if form.validate_on_submit():
-            member_ids = {u.id for u in members}
-            changed, assigned = 0, []
-            for principle_id in catalogue.principles:
-                group = form[field_name(principle_id)]
-                owner_id = int(group.owner.data or 0) or None
-                if owner_id is not None and owner_id not in member_ids:
-                    abort(400)
-                row = stored.get(principle_id)
-                old = (row.owner_id, row.due_date) if row else (None, None)
-                if old == (owner_id, group.due_date.data):
-                    continue
-                if row is None:
-                    row = Assignment(assessment=assessment, principle_id=principle_id)
-                    db.session.add(row)
-                row.owner_id, row.due_date = owner_id, group.due_date.data
-                assigned.append(notices.AssignmentChange(principle_id, owner_id, row.due_date))
-                audit.record(
-                    organisation_id=assessment.organisation_id,
-                    assessment_id=assessment.id,
-                    user_id=current_user.id,
-                    action="assignment",
-                    target=principle_id,
-                    old={"owner_id": old[0], "due_date": old[1].isoformat() if old[1] else None},
-                    new={
-                        "owner_id": owner_id,
-                        "due_date": group.due_date.data.isoformat()
-                        if group.due_date.data
-                        else None,
-                    },
-                )
-                changed += 1
-            if changed:
-                touch_assessment(assessment, PLANNING_EDITABLE)
-            notices.assignments_changed(assessment, current_user, assigned)
-            db.session.commit()
-            flash(f"Saved: {changed} assignment{'s' if changed != 1 else ''} changed.", "success")
-            return redirect(url_for("review.assignments", assessment_id=assessment.id))
-        status = 422
+    if request.method == "GET":
+        data = assignment_form_data(catalogue.principles, current_plans(assessment))
+        return _assignments_page(assessment, form_class(data=data), 200)
+    require(Permission.ASSIGN)
+    refuse_unless_editable(assessment, PLANNING_EDITABLE)
+    form = form_class()
+    if not form.validate_on_submit():
         flash("Nothing was saved: correct the dates marked below.", "error")
-    else:
-        data = {
-            field_name(pid): {
-                "owner": str(stored[pid].owner_id or 0) if pid in stored else "0",
-                "due_date": stored[pid].due_date if pid in stored else None,
-            }
-            for pid in catalogue.principles
-        }
-        form = form_class(data=data)
-        status = 200
-    return (
-        render_template(
-            "review/assignments.html",
-            assessment=assessment,
-            form=form,
-            catalogue=catalogue,
-            field_name=field_name,
-        ),
-        status,
+        return _assignments_page(assessment, form, 422)
+    plans = assignment_plans(form, catalogue.principles)
+    if any(p.owner_id not in {None, *(u.id for u in members)} for p in plans.values()):
+        abort(400)
+    changed = record_assignments(assessment, current_user, plans)
+    db.session.commit()
+    flash(f"Saved: {changed} assignment{'s' if changed != 1 else ''} changed.", "success")
+    return redirect(url_for("review.assignments", assessment_id=assessment.id))
+
+
+def _assignments_page(assessment: Assessment, form, status: int):
+    page = render_template(
+        "review/assignments.html",
+        assessment=assessment,
+        form=form,
+        catalogue=current_catalogue(),
+        field_name=field_name,
     )
+    return page, status
 
 
 def _history_query(assessment: Assessment):
@@ -310,7 +240,7 @@ def _history_page(assessment: Assessment, question=None):
         "review/history.html",
         assessment=assessment,
         events=db.session.scalars(query).all(),
-        people=_members(assessment.organisation_id),
+        people=members_of(assessment.organisation_id),
         person=person,
         question=question,
     )

@@ -33,9 +33,9 @@ def live_server(tmp_path):
     thread.join(timeout=10)
 
 
-@pytest.fixture
-def page():
-    """A page in headless Debian Chromium (a test tool's own browser download fails here)."""
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium (a test tool's own browser download fails here), started once."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
     executable = shutil.which("chromium")
     if executable is None:
@@ -45,7 +45,13 @@ def page():
             executable_path=executable,
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
-        context = browser.new_context(accept_downloads=True)
-        yield context.new_page()
-        context.close()
+        yield browser
         browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A page in a fresh browser context: no cookies, storage or downloads from another test."""
+    context = browser.new_context(accept_downloads=True)
+    yield context.new_page()
+    context.close()
