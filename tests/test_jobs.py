@@ -19,6 +19,7 @@ import reports.pdf
 from assessment.extensions import db
 from assessment.models import Assessment, IssuedReport, Job, JobState, Role, Status
 from tests.factories import PASSWORD, approval_data, make_answer, make_assessment, make_user
+from tests.sqlite_lock import write_lock_free
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,31 +70,13 @@ def render_watch(app, monkeypatch):
         seen.append(
             {
                 "in_transaction": db.session().in_transaction(),
-                "write_lock_free": _write_lock_free(app),
+                "write_lock_free": write_lock_free(app),
             }
         )
         return real(*args, **kwargs)
 
     monkeypatch.setattr(reports.pdf, "render_pdf", watched)
     return seen
-
-
-def _write_lock_free(app) -> bool | None:
-    """On SQLite, whether another connection could start writing right now."""
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if not url.startswith("sqlite:///"):
-        return None
-    import sqlite3
-
-    other = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
-    try:
-        other.execute("BEGIN IMMEDIATE")
-        other.execute("ROLLBACK")
-        return True
-    except sqlite3.OperationalError:
-        return False
-    finally:
-        other.close()
 
 
 def test_without_redis_approval_issues_the_pdf_in_process_outside_any_transaction(
