@@ -7,10 +7,7 @@ the assessment approved, stores nothing, and can be retried.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -20,8 +17,7 @@ from assessment.extensions import db
 from assessment.models import Assessment, IssuedReport, Job, JobState, Role, Status
 from tests.factories import PASSWORD, approval_data, make_answer, make_assessment, make_user
 from tests.sqlite_lock import write_lock_free
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.worker import run_burst_worker
 
 
 @pytest.fixture
@@ -191,22 +187,7 @@ def test_with_redis_a_real_worker_issues_the_pdf(app, app_config, redis_url, in_
     assert pending.status_code == 202
     assert "being prepared (queued)" in pending.text
 
-    environment = {
-        **os.environ,
-        "FLASK_APP": "app",
-        "DATABASE_URL": app_config["SQLALCHEMY_DATABASE_URI"],
-        "REDIS_URL": redis_url,
-        "SECRET_KEY": "worker-test",
-    }
-    worker = subprocess.run(
-        [sys.executable, "-m", "flask", "worker", "--burst", "--queue", queue],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert worker.returncode == 0, worker.stderr
+    run_burst_worker(app_config["SQLALCHEMY_DATABASE_URI"], redis_url, queue)
     job = the_job(app, aid)
     assert (job.state, job.attempts) == (JobState.DONE, 1), job.error
     assert issued_count(app) == 1
