@@ -123,10 +123,15 @@ class RegisterForm(FlaskForm):
     organisation = StringField("Organisation", validators=[DataRequired(), Length(max=200)])
     name = _your_name(DataRequired())
     email = _work_email(DataRequired())
+    submit = SubmitField("E-mail me the link")
+
+
+class FinishRegistrationForm(FlaskForm):
     password = _new_password(DataRequired())
     confirm = PasswordField(
         "Repeat the password",
         validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")],
+        render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField("Create the organisation")
 

@@ -275,6 +275,31 @@ def render_password_reset(name: str, reset_link: str) -> str:
     return render_body(kinds.PASSWORD_RESET, name=name, reset_link=reset_link)
 
 
+def registration_link(registration, finish_link: str) -> None:
+    """Send the link that finishes a registration to the address given (after the response)."""
+    queue_after_response(
+        kinds.REGISTRATION,
+        to_address=registration.email,
+        subject=f"Finish setting up {registration.organisation} on the VP self-assessment",
+        body=render_body(kinds.REGISTRATION, registration=registration, finish_link=finish_link),
+        ref="registration",
+    )
+
+
+def registration_exists(user: User, login_link: str, reset_link: str) -> None:
+    """Tell an account's owner that someone tried to register with their address."""
+    queue_after_response(
+        kinds.REGISTRATION_EXISTS,
+        to_address=user.email,
+        subject="You already have a VP self-assessment account",
+        body=render_body(
+            kinds.REGISTRATION_EXISTS, name=user.name, login_link=login_link, reset_link=reset_link
+        ),
+        user_id=user.id,
+        ref=f"user:{user.id}",
+    )
+
+
 # Question comments (issue 9, item 5) plug in here: register a kind in `kinds.py`,
 # add `question_comment(comment, actor)` choosing its recipients like the functions
 # above, a `templates/mail/question_comment.txt`, and call it from the domain
