@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from assessment import password_reset
 from assessment.extensions import db
@@ -196,3 +199,24 @@ def test_the_link_is_masked_in_the_request_log(client, app, smtp, caplog):
     token = link.rsplit("/", 1)[1]
     assert "GET '/auth/register/<token>' 200" in caplog.text
     assert token not in caplog.text
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    fields=st.fixed_dictionaries(
+        {key: st.text(max_size=60) for key in ("organisation", "name", "email")}
+    ),
+    token=st.text(max_size=80),
+)
+def test_hostile_registration_input_is_a_4xx_or_the_same_answer(app, fields, token):
+    client = app.test_client()
+    form = client.post("/auth/register", data=fields)
+    assert form.status_code in (200, 400, 422, 429)
+    finish = client.post(
+        f"/auth/register/{quote(token, safe='')}", data={"password": token, "confirm": token}
+    )
+    assert finish.status_code in (400, 404, 405)
