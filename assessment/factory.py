@@ -156,6 +156,7 @@ def register_blueprints(app: Flask) -> None:
         reports,
         review,
         transfer,
+        upgrade,
     )
 
     for module in (
@@ -171,6 +172,7 @@ def register_blueprints(app: Flask) -> None:
         coverage,
         transfer,
         account,
+        upgrade,
     ):
         app.register_blueprint(module.bp)
 
