@@ -130,6 +130,15 @@ def overview(assessment_id: int):
         can_answer=can(Permission.ANSWER),
         can_review=can(Permission.REVIEW),
         can_assign=can(Permission.ASSIGN),
+        can_upgrade=can(Permission.UPGRADE),
+        upgrade_available=assessment.content_editable and catalogue is not current_catalogue(),
+        current_catalogue_version=current_catalogue().version,
+        scored_catalogue=catalogue,
+        to_confirm=[
+            (a.question_id, catalogue.questions[a.question_id], a.value)
+            for a in sorted(assessment.answers, key=lambda a: a.question_id)
+            if a.needs_confirmation and a.question_id in catalogue.questions
+        ],
     )
 
 
@@ -213,6 +222,7 @@ class PrinciplePage:
             form=form,
             field_name=field_name,
             conflicts={c.question_id: c for c in conflicts},
+            to_confirm={a.question_id for a in self.assessment.answers if a.needs_confirmation},
             catalogue=self.catalogue,
             principle_ids=list(self.catalogue.principles),
             editable=may_answer(self.assessment),
