@@ -168,13 +168,17 @@ def test_the_upgrade_keeps_every_promise_of_its_preview(new_app, draft):
 def test_a_stale_preview_upgrades_nothing(new_app, draft):
     admin = _client(new_app, draft["email"])
     preview = admin.get(f"/assessments/{draft['id']}/upgrade").text
-    before = _answers(new_app, draft["id"])
     page = admin.get(f"/assessments/{draft['id']}/principles/P1").text
     saved = admin.post(
         f"/assessments/{draft['id']}/principles/P1",
-        data={"q_P1_1-answer": "4", "q_P1_1-base_version": _hidden(page, "q_P1_1-base_version")},
+        data={
+            "q_P1_1-answer": "4",
+            "q_P1_1-comment": "unchanged question",
+            "q_P1_1-base_version": _hidden(page, "q_P1_1-base_version"),
+        },
     )
     assert saved.status_code == 302
+    before = _answers(new_app, draft["id"])
     response = admin.post(
         f"/assessments/{draft['id']}/upgrade",
         data={
@@ -184,8 +188,12 @@ def test_a_stale_preview_upgrades_nothing(new_app, draft):
     )
     assert response.status_code == 409
     assert "changed this assessment since you opened it" in response.text
-    after = _answers(new_app, draft["id"])
-    assert after == {**before, "P1.1": ("4", "unchanged question", False)}
+    assert _answers(new_app, draft["id"]) == before
+    assert before["P1.1"] == ("4", "unchanged question", False)
+    with new_app.app_context():
+        assert db.session.get(Assessment, draft["id"]).catalogue_version == "1.0.0"
+        upgraded = sa.select(AuditEvent).where(AuditEvent.action == "catalogue_upgrade")
+        assert db.session.scalars(upgraded).all() == []
 
 
 def test_a_carried_answer_is_confirmed_once_and_the_flag_is_cleared(new_app, draft):
