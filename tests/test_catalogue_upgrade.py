@@ -136,7 +136,7 @@ def test_the_upgrade_keeps_every_promise_of_its_preview(new_app, draft):
     assert response.status_code == 302
 
     after = _answers(new_app, draft["id"])
-    for old_id, (fate, to, value, confirm) in EXPECTED.items():
+    for old_id, (_fate, to, value, confirm) in EXPECTED.items():
         for new_id in to:
             assert after[new_id][0] == value, (old_id, new_id)
             assert after[new_id][2] is confirm, (old_id, new_id)
