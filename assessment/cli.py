@@ -97,6 +97,8 @@ def _catalogue_named(ref: str) -> Catalogue:
     """Return the catalogue in a file, or else the kept version with this number or fingerprint."""
     if Path(ref).is_file():
         return _checked(Path(ref))
+    if ref.endswith((".yaml", ".yml")) or "/" in ref:
+        raise click.ClickException(f"{ref}: no such file")
     try:
         app = click.get_current_context().ensure_object(ScriptInfo).load_app()
     except Exception as exc:  # noqa: BLE001 - no app to ask: say so, never a traceback
