@@ -196,3 +196,28 @@ def test_two_workers_registering_one_new_catalogue_at_once_both_succeed(app):
         ).all()
         assert len(rows) == 1
         assert catalogue_from_text(rows[0].canonical).fingerprint == catalogue.fingerprint
+
+
+def test_the_catalogue_pages_show_versions_changelog_verification_and_the_diff(app):
+    later = _later_app(app)
+    with later.app_context():
+        register(load_catalogue(OLD))
+        db.session.commit()
+        old, new = load_catalogue(OLD).fingerprint, later.extensions["catalogue"].fingerprint
+    client = later.test_client()
+    index = client.get("/catalogue/").text
+    assert "Version 1.1.0" in index and "Version 1.0.0" in index
+    assert "Hotline notices and trusted-organisation notices are asked separately" in index
+    version = client.get(f"/catalogue/versions/{new}").text
+    assert "7 of 11\n     are verified against the official text; 4 are not yet." in version
+    assert version.count("Not yet verified") == 4  # P8 to P11
+    assert "P1.7 is renamed P1.8 (numbering only)" in version
+    diff = client.get(f"/catalogue/diff/{old}/{new}").text
+    assert "P3.8 and P3.9 are merged into P3.8" in diff
+    assert "Developing needs review" in diff
+    for junk in ("x", "0" * 64, new.upper(), "%00", new + "0"):
+        assert client.get(f"/catalogue/versions/{junk}").status_code == 404
+        assert client.get(f"/catalogue/diff/{old}/{junk}").status_code == 404
+    with later.app_context():
+        db.session.remove()
+        db.engine.dispose()
