@@ -70,6 +70,11 @@ class Outcome:
     def fate_label(self) -> str:
         return FATE_LABELS[self.fate]
 
+    @property
+    def unchanged(self) -> bool:
+        """Kept as it is, nothing for a person to look at."""
+        return self.fate == KEPT and not self.confirm and self.new_value == self.value
+
 
 @dataclass(frozen=True)
 class NewAnswer:
@@ -119,7 +124,11 @@ def plan_upgrade(
     for old, new in zip(path, path[1:], strict=False):
         carries, gone = _step(old, new, carries)
         dropped.update(gone)
-    outcomes = tuple(_outcome(qid, a, carries, dropped) for qid, a in sorted(answers.items()))
+    order = {qid: i for i, qid in enumerate(path[0].questions)}
+    outcomes = tuple(
+        _outcome(qid, answers[qid], carries, dropped)
+        for qid in sorted(answers, key=lambda q: (order.get(q, len(order)), q))
+    )
     final = {
         qid: NewAnswer(
             question_id=qid,
@@ -211,7 +220,8 @@ def _arrive(
         confirm = True
     elif relation is not None and target != qid:
         notes.append(f"{qid} is renamed {target} in version {new.version}")
-    if reworded or (before is not None and before.text != after.text):
+    moved_to_new = isinstance(relation, Split | Merge) and target != qid
+    if reworded or (before is not None and before.text != after.text and not moved_to_new):
         notes.append(f"the wording of {target} changed")
         confirm = True
     return replace(carry, confirm=confirm, notes=tuple(notes))
