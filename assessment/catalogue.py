@@ -236,6 +236,14 @@ class Catalogue:
     def theme_of(self) -> dict[str, Theme]:
         return {p.id: t for t in self.spec.themes for p in t.principles}
 
+    @cached_property
+    def principle_ids_by_question(self) -> dict[str, str]:
+        return {q.id: p.id for p in self.principles.values() for q in p.questions}
+
+    def principle_of(self, question_id: str) -> str:
+        """Return the id of the principle a question belongs to."""
+        return self.principle_ids_by_question[question_id]
+
     def principle_after(self, principle_id: str) -> str | None:
         """Return the id of the principle after this one, or None after the last."""
         ids = list(self.principles)

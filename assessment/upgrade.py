@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from assessment import audit
-from assessment.catalogue import Catalogue
+from assessment.catalogue import Catalogue, is_answered
 from assessment.catalogue_versions import catalogue_for, register, upgrade_path
 from assessment.editing import EditRefused, touch_assessment
 from assessment.extensions import current_catalogue, db
@@ -159,8 +159,8 @@ def _audit(assessment: Assessment, user: User, plan: UpgradePlan) -> None:
 def confirm_answer(assessment: Assessment, user: User, question_id: str) -> bool:
     """Confirm an answer a catalogue upgrade carried; return whether it needed confirming."""
     answer = assessment.answers_by_question().get(question_id)
-    if answer is None or not answer.needs_confirmation:
-        return False
+    if answer is None or not answer.needs_confirmation or not is_answered(answer.value):
+        return False  # an emptied answer is confirmed by choosing one on its page
     touch_assessment(assessment, CONTENT_EDITABLE)
     answer.needs_confirmation = False
     audit.record_for(
