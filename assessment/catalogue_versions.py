@@ -95,7 +95,11 @@ def stored_catalogue(fingerprint: str) -> Catalogue | None:
     )
     if text is None:
         return None
-    catalogue = catalogue_from_text(text)
+    try:
+        catalogue = catalogue_from_text(text)
+    except CatalogueError as exc:
+        log.error("kept catalogue %s cannot be read: %s", fingerprint[:12], exc)
+        return None
     if catalogue.fingerprint != fingerprint:
         log.error("kept catalogue %s does not match its fingerprint", fingerprint[:12])
         return None
