@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+from assessment.catalogue_versions import register as register_catalogue
 from assessment.extensions import current_catalogue, db
 from assessment.models import Answer, Assessment, Membership, Organisation, Role, User
 
@@ -56,6 +57,7 @@ def make_assessment(user: User, profile: dict | None = None, **kw) -> Assessment
     )
     db.session.add(assessment)
     db.session.flush()
+    register_catalogue(catalogue)  # as opening an assessment in the app does
     return assessment
 
 

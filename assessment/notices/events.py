@@ -16,7 +16,8 @@ from datetime import date
 import sqlalchemy as sa
 from flask import render_template
 
-from assessment.extensions import current_catalogue, db
+from assessment.catalogue_versions import catalogue_for
+from assessment.extensions import db
 from assessment.links import NoExternalURL, absolute_url_for
 from assessment.models import (
     Assessment,
@@ -199,7 +200,7 @@ def assignments_changed(
     for change in changes:
         if change.owner_id is not None:
             by_owner.setdefault(change.owner_id, []).append(change)
-    catalogue = current_catalogue()
+    catalogue = catalogue_for(assessment)
     messages = []
     for owner in members_of(assessment.organisation_id, user_ids=by_owner):
         mine = by_owner[owner.id]

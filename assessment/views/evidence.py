@@ -32,6 +32,7 @@ from assessment.access import (
     require,
 )
 from assessment.catalogue import Question
+from assessment.catalogue_versions import catalogue_for
 from assessment.db import outside_transaction
 from assessment.evidence import (
     ACCEPT,
@@ -41,7 +42,7 @@ from assessment.evidence import (
     label_of,
     store_upload,
 )
-from assessment.extensions import current_catalogue, db
+from assessment.extensions import db
 from assessment.formatting import human_size
 from assessment.forms import ConfirmForm, LinkForm, UploadForm
 from assessment.logs import security_event
@@ -196,12 +197,12 @@ def delete(assessment_id: int, evidence_id: int):
 
 def _changeable(assessment_id: int, question_id: str) -> tuple[Assessment, Question]:
     """Return the assessment and question a change is for, or refuse: 404, 403 or 409."""
-    question = current_catalogue().questions.get(question_id)
-    if question is None:
-        abort(404)
     assessment = get_changeable_assessment_or_404(
         assessment_id, Permission.ANSWER, allowed=CONTENT_EDITABLE
     )
+    question = catalogue_for(assessment).questions.get(question_id)
+    if question is None:
+        abort(404)
     return assessment, question
 
 
@@ -244,7 +245,7 @@ def _refused(assessment: Assessment, question: Question, message: str):
 
 def _back(assessment: Assessment, question_id: str):
     """Redirect to the question on its principle's page, or to the overview."""
-    catalogue = current_catalogue()
+    catalogue = catalogue_for(assessment)
     for principle in catalogue.principles.values():
         if any(q.id == question_id for q in principle.questions):
             url = url_for(
