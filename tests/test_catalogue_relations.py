@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from assessment.catalogue import CatalogueError, load_catalogue
+from assessment.catalogue_cli import catalogue_cli
 from assessment.catalogue_diff import diff_catalogues
-from assessment.cli import catalogue_cli
 from assessment.relations import Rename, find_cycle
 
 CATALOGUES = Path(__file__).resolve().parent / "catalogues"

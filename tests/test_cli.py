@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from assessment.catalogue import DEFAULT_PATH
-from assessment.cli import catalogue_cli
+from assessment.catalogue_cli import catalogue_cli
 from assessment.extensions import db
 from assessment.models import Answer, Assessment, Membership, User
 
@@ -210,3 +210,12 @@ def test_the_app_refuses_to_start_with_a_broken_catalogue_and_says_why(tmp_path)
     assert "the app will not start" in result.stderr
     assert "unknown scale 'maturty'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_catalogue_commands_import_neither_the_reports_nor_weasyprint():
+    # Every `flask` command loads the entry point's module: it must stay light.
+    code = (
+        "import sys, assessment.catalogue_cli; "
+        "assert not {'weasyprint', 'reports'} & set(sys.modules), sorted(sys.modules)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
