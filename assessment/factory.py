@@ -138,6 +138,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from assessment.views import (
         account,
+        answering,
         assessments,
         auth,
         catalogue,
@@ -156,6 +157,7 @@ def register_blueprints(app: Flask) -> None:
         main,
         auth,
         assessments,
+        answering,
         review,
         evidence,
         members,
