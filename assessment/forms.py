@@ -341,7 +341,7 @@ def build_question_form(catalogue: Catalogue, question: Question) -> type[Form]:
                     f"'{option.label}' counts as met only with a rationale: explain it here."
                 )
             if option.na:
-                raise ValidationError(f"'{option.label}' needs a reason: say here why.")
+                raise ValidationError(f"'{option.label}' needs a reason: say in the comment why.")
 
         def validate_base_version(self, field: Any) -> None:
             if parse_count(field.data or "0") is None:
