@@ -335,3 +335,21 @@ def test_a_drafts_scores_are_marked_provisional(client, logged_in, app):
         db.session.get(Assessment, logged_in).status = Status.APPROVED
         db.session.commit()
     assert "provisional" not in client.get(f"/assessments/{logged_in}/principles/P1").text
+
+
+def test_save_also_adds_a_link_typed_but_not_added(client, logged_in, app):
+    response = client.post(
+        f"/assessments/{logged_in}/principles/P1",
+        data={
+            "q_P1_1-answer": "3",
+            "q_P1_2-evidence-title": "Hash list contract",
+            "q_P1_2-evidence-url": "https://wiki.example.org/contract",
+            "save": "Save",
+        },
+        follow_redirects=True,
+    )
+    assert "Saved: 1 answer changed." in response.text
+    assert "Link “Hash list contract” added to P1.2." in response.text
+    with app.app_context():
+        (item,) = db.session.scalars(sa.select(Evidence)).all()
+        assert item.question_id == "P1.2"

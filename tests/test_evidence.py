@@ -518,7 +518,9 @@ def test_the_evidence_controls_sit_in_the_answers_form_and_need_its_csrf_token(a
     )
     page = client.get(f"/assessments/{member[1]}/principles/P1").text
     assert '<form id="evidence-' not in page  # no standalone evidence forms any more
-    answers_form = page.split('<form method="post" novalidate id="answers"', 1)[1]
+    answers_form = page.split(
+        '<form method="post" enctype="multipart/form-data" novalidate id="answers"', 1
+    )[1]
     answers_form = answers_form.split("</form>")[0]
     assert 'value="upload:P1.1" formenctype="multipart/form-data"' in answers_form
     token = re.search(

@@ -19,7 +19,11 @@
     state.replaceChildren(span);
   }
   function unsaved() {
-    return form.querySelector("section.question[data-changed]") !== null;
+    if (form.querySelector("section.question[data-changed]") !== null) { return true; }
+    // A link typed or a document chosen but not yet added is unsaved too.
+    return Array.prototype.some.call(form.querySelectorAll(".evidence-add input"), function (input) {
+      return input.type === "file" ? input.files.length > 0 : input.value.trim() !== "";
+    });
   }
 
   form.addEventListener("input", function (event) {

@@ -57,7 +57,7 @@ from assessment.progress import (
 )
 from assessment.question_filters import FILTERS
 from assessment.snapshot import score_stored
-from assessment.views.evidence import act_on_evidence
+from assessment.views.evidence import act_on_evidence, typed_evidence_added
 from assessment.workflow import latest_event_id, open_draft, review_fingerprint
 
 bp = Blueprint("assessments", __name__, url_prefix="/assessments")
@@ -243,6 +243,8 @@ def principle(assessment_id: int, principle_id: str):
     count = record_answers(page.assessment, current_user, answer_changes(form, valid))
     db.session.commit()
     acted_on = act_on_evidence(page.assessment, request.form.get("evidence", ""))
+    if acted_on is None:
+        typed_evidence_added(page.assessment, page.questions)
     refused = len(page.questions) - len(valid)
     if refused:
         # Saved answers are now at new versions; the refused ones stay based on what was seen.

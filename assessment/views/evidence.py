@@ -13,6 +13,7 @@ from flask import (
     flash,
     g,
     redirect,
+    request,
     send_file,
     session,
     url_for,
@@ -286,6 +287,8 @@ def act_on_evidence(assessment: Assessment, action: str) -> str | None:
     `remove:<evidence id>`; anything else (the Save buttons) does nothing.
     """
     kind, _, key = action.partition(":")
+    if not kind:
+        return None
     if kind == "remove":
         evidence_id = parse_id(key)
         if evidence_id is None:
@@ -303,3 +306,20 @@ def act_on_evidence(assessment: Assessment, action: str) -> str | None:
     else:
         document_uploaded(assessment, question, UploadForm(**options))
     return question.id
+
+
+def typed_evidence_added(assessment: Assessment, questions: list[Question]) -> None:
+    """Add the links and documents typed or chosen on the page when Save was pressed instead.
+
+    Nothing typed is lost: a link with its title and address, or a chosen
+    document, is added as if its own button had been pressed.
+    """
+    for question in questions:
+        prefix = evidence_prefix(question.id)
+        title = request.form.get(f"{prefix}-title", "").strip()
+        url = request.form.get(f"{prefix}-url", "").strip()
+        if title or url:
+            link_added(assessment, question, LinkForm(prefix=prefix, meta={"csrf": False}))
+        sent = request.files.get(f"{prefix}-file")
+        if sent is not None and sent.filename:
+            document_uploaded(assessment, question, UploadForm(prefix=prefix, meta={"csrf": False}))
