@@ -353,3 +353,16 @@ def test_save_also_adds_a_link_typed_but_not_added(client, logged_in, app):
     with app.app_context():
         (item,) = db.session.scalars(sa.select(Evidence)).all()
         assert item.question_id == "P1.2"
+
+
+def test_the_overview_charts_nothing_before_any_answer_and_names_what_is_not_started(
+    client, logged_in, app
+):
+    overview = client.get(f"/assessments/{logged_in}/").text
+    assert "no scores to chart" in overview and "<svg" not in overview
+    with app.app_context():
+        make_answer(db.session.get(Assessment, logged_in), "P1.1", "3")
+        db.session.commit()
+    overview = client.get(f"/assessments/{logged_in}/").text
+    assert "<svg" in overview
+    assert "Not started yet, so drawn at 0 in the charts: P2, P3" in overview
