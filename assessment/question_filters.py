@@ -26,7 +26,7 @@ def matching_questions(
     earlier = {q.id: q for q in previous.questions} if previous else {}
     tests: dict[str, Callable[[QuestionResult], bool]] = {
         "unanswered": lambda q: not q.answered,
-        "gaps": lambda q: q.is_gap,
+        "gaps": lambda q: q.answered and q.is_gap,  # unanswered ones have a filter of their own
         "mine": lambda q: q.principle_id in mine,
         "changed": lambda q: previous is not None and _changed(q, earlier.get(q.id)),
     }

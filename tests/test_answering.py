@@ -304,6 +304,7 @@ def test_the_filters_list_matching_questions_across_principles(client, logged_in
     assert "P1.2" in unanswered and ">P1.1<" not in unanswered
     gaps = client.get(f"/assessments/{logged_in}/questions?show=gaps").text
     assert f"/assessments/{logged_in}/principles/P1#P1.1" in gaps and "P2.1" not in gaps
+    assert "P1.2" not in gaps  # unanswered: listed under "Unanswered", not as a gap
     mine = client.get(f"/assessments/{logged_in}/questions?show=mine").text
     assert "No questions match." in mine
     changed = client.get(f"/assessments/{logged_in}/questions?show=changed").text
