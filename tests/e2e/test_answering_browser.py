@@ -241,6 +241,15 @@ def test_the_p1_page_at_1280_px_is_at_most_40_percent_of_its_old_height(page, de
     page.goto(f"{base}/assessments/{assessment_id}/principles/P1")
     height = page.evaluate("document.documentElement.scrollHeight")
     assert height <= P1_HEIGHT_LIMIT, height
+    # Each option is a target of at least 24 x 24 px, its description inside its label.
+    sizes = page.eval_on_selector_all(
+        "section.question input[type=radio]",
+        "inputs => inputs.map(i => [i.getBoundingClientRect().width,"
+        " i.getBoundingClientRect().height, i.labels[0].textContent.length])",
+    )
+    assert sizes and all(w >= 24 and h >= 24 for w, h, _ in sizes), sizes
+    described = page.locator("label.option .option-help")
+    assert described.count() == len(sizes)
 
 
 JOURNEY = [
