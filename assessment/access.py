@@ -28,6 +28,7 @@ class Permission(enum.StrEnum):
     REVIEW = "review"  # request changes, approve
     ASSIGN = "assign"  # set the owner and due date of principles
     MANAGE = "manage"  # invite, change and remove members
+    UPGRADE = "upgrade"  # move a draft to a newer catalogue version
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from assessment.conditions import Condition
 from assessment.formatting import json_path
+from assessment.relations import Changes, relation_problems
 from assessment.resources import CATALOGUE_PATH
 
 DEFAULT_PATH = CATALOGUE_PATH
@@ -171,6 +172,8 @@ class CatalogueSpec(_Frozen):
     scoring: ScoringRules
     profile: tuple[ProfileQuestion, ...] = ()
     themes: Annotated[tuple[Theme, ...], Field(min_length=1)]
+    # How this version relates to the one before it (`assessment.relations`).
+    changes: Changes | None = None
 
 
 def is_answered(value: Any) -> bool:
@@ -209,6 +212,10 @@ class Catalogue:
     def scoring(self) -> ScoringRules:
         return self.spec.scoring
 
+    @property
+    def changes(self) -> Changes | None:
+        return self.spec.changes
+
     @cached_property
     def principles(self) -> dict[str, Principle]:
         return {p.id: p for t in self.spec.themes for p in t.principles}
@@ -228,6 +235,14 @@ class Catalogue:
     @cached_property
     def theme_of(self) -> dict[str, Theme]:
         return {p.id: t for t in self.spec.themes for p in t.principles}
+
+    @cached_property
+    def principle_ids_by_question(self) -> dict[str, str]:
+        return {q.id: p.id for p in self.principles.values() for q in p.questions}
+
+    def principle_of(self, question_id: str) -> str:
+        """Return the id of the principle a question belongs to."""
+        return self.principle_ids_by_question[question_id]
 
     def principle_after(self, principle_id: str) -> str | None:
         """Return the id of the principle after this one, or None after the last."""
@@ -413,13 +428,30 @@ def _cross_reference_problems(spec: CatalogueSpec) -> list[str]:
         *_profile_problems(spec),
         *_theme_problems(spec),
         *_band_problems(spec),
+        *_changes_problems(spec),
     ]
 
 
-def _canonical(spec: CatalogueSpec) -> bytes:
-    return json.dumps(
-        spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode("utf-8")
+def _changes_problems(spec: CatalogueSpec) -> list[str]:
+    scales = {s.id: s for s in spec.scales}
+    options_of = {}
+    for theme in spec.themes:
+        for principle in theme.principles:
+            for q in principle.questions:
+                listed = scales[q.scale].options if q.scale in scales else q.options
+                options_of[q.id] = {o.value for o in listed}
+    return relation_problems(spec.changes, spec.catalogue.version, options_of, options_of)
+
+
+def canonical_text(spec: CatalogueSpec) -> bytes:
+    """Return the catalogue as canonical JSON: what the fingerprint hashes and the database keeps."""
+    data = spec.model_dump(mode="json")
+    if data.get("changes") is None:
+        # A catalogue without relations keeps the fingerprint it had before they existed.
+        data.pop("changes", None)
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
 
 
 def build_catalogue(data: Any) -> Catalogue:
@@ -436,7 +468,7 @@ def build_catalogue(data: Any) -> Catalogue:
     problems = _cross_reference_problems(spec)
     if problems:
         raise CatalogueError(problems)
-    return Catalogue(spec=spec, fingerprint=hashlib.sha256(_canonical(spec)).hexdigest())
+    return Catalogue(spec=spec, fingerprint=hashlib.sha256(canonical_text(spec)).hexdigest())
 
 
 def _root_errors(errors: list[Any]) -> list[Any]:

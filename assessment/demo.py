@@ -9,14 +9,14 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from assessment.accounts import new_user
+from assessment.answers import AnswerChange, record_answers
 from assessment.applicability import applicable_questions
+from assessment.assignments import Plan, record_assignments
 from assessment.catalogue import Catalogue
+from assessment.evidence_changes import add_link
 from assessment.extensions import db
 from assessment.models import (
-    Answer,
     Assessment,
-    Assignment,
-    Evidence,
     Membership,
     Organisation,
     Role,
@@ -125,51 +125,34 @@ def _demo_organisation() -> tuple[Organisation, User]:
 
 
 def _add_answers(catalogue: Catalogue, assessment: Assessment, user: User) -> None:
-    """Answer the first ANSWERED_SHARE of each principle's applicable questions."""
+    """Answer the first ANSWERED_SHARE of each principle's applicable questions.
+
+    Through the write path people use, so the history and the sign-off's
+    contributors show who answered.
+    """
+    changes = []
     for theme in catalogue.themes:
         for principle in theme.principles:
             applicable = applicable_questions(principle, assessment.profile)
             for question in applicable[: math.ceil(len(applicable) * ANSWERED_SHARE)]:
                 answer = _demo_answer(catalogue, question)
-                if answer is None:
-                    continue
-                value, comment = answer
-                db.session.add(
-                    Answer(
-                        assessment=assessment,
-                        question_id=question.id,
-                        value=value,
-                        comment=comment,
-                        updated_by=user,
-                    )
-                )
+                if answer is not None:
+                    value, comment = answer
+                    changes.append(AnswerChange(question.id, value, comment, base_version=0))
+    record_answers(assessment, user, changes)
 
 
 def _add_assignments(catalogue: Catalogue, assessment: Assessment, user: User) -> None:
     """Give every third principle to the demo user, some due already, some later."""
-    for index, principle_id in enumerate(catalogue.principles):
-        if index % 3 == 0:
-            db.session.add(
-                Assignment(
-                    assessment=assessment,
-                    principle_id=principle_id,
-                    owner=user,
-                    due_date=date.today() + timedelta(days=14 * (index - 2)),
-                )
-            )
+    plans = {
+        principle_id: Plan(user.id, date.today() + timedelta(days=14 * (index - 2)))
+        for index, principle_id in enumerate(catalogue.principles)
+        if index % 3 == 0
+    }
+    record_assignments(assessment, user, plans)
 
 
 def _add_links(catalogue: Catalogue, assessment: Assessment, user: User) -> None:
     for question_id, (title, url) in DEMO_LINKS.items():
         if question_id in catalogue.questions:
-            db.session.add(
-                Evidence(
-                    organisation_id=assessment.organisation_id,
-                    assessment=assessment,
-                    question_id=question_id,
-                    kind="link",
-                    title=title,
-                    url=url,
-                    uploaded_by=user,
-                )
-            )
+            add_link(assessment, question_id, user, title, url)

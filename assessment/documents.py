@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from assessment.catalogue import Catalogue
+from assessment.catalogue_versions import catalogue_for
 from assessment.db import end_read_transaction, write_transaction
 from assessment.extensions import db
 from assessment.models import Assessment, Job, JobState, RenderedDocument, Status
@@ -195,7 +196,7 @@ def render_job_work(job: Job):
     assessment = db.session.get(Assessment, job.assessment_id)
     if assessment is None:
         raise JobFailed("The assessment no longer exists.")
-    catalogue = current_app.extensions["catalogue"]
+    catalogue = catalogue_for(assessment)
     nothing = lambda: None  # noqa: E731
     if fmt == "pdf" and assessment.status == Status.APPROVED:
         end_read_transaction(db.session)

@@ -64,6 +64,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configure_deployment(app)
     register_input_guards(app)
     register_extensions(app)
+    register_catalogue_version(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security(app)
@@ -135,6 +136,12 @@ def register_extensions(app: Flask) -> None:
     outbox.register(app)
 
 
+def register_catalogue_version(app: Flask) -> None:
+    from assessment.catalogue_versions import register_at_start
+
+    register_at_start(app)
+
+
 def register_blueprints(app: Flask) -> None:
     from assessment.views import (
         account,
@@ -150,6 +157,7 @@ def register_blueprints(app: Flask) -> None:
         reports,
         review,
         transfer,
+        upgrade,
     )
 
     for module in (
@@ -166,6 +174,7 @@ def register_blueprints(app: Flask) -> None:
         coverage,
         transfer,
         account,
+        upgrade,
     ):
         app.register_blueprint(module.bp)
 

@@ -123,10 +123,15 @@ class RegisterForm(FlaskForm):
     organisation = StringField("Organisation", validators=[DataRequired(), Length(max=200)])
     name = _your_name(DataRequired())
     email = _work_email(DataRequired())
+    submit = SubmitField("E-mail me the link")
+
+
+class FinishRegistrationForm(FlaskForm):
     password = _new_password(DataRequired())
     confirm = PasswordField(
         "Repeat the password",
         validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")],
+        render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField("Create the organisation")
 
@@ -587,3 +592,15 @@ def build_notice_preferences_form(kinds: Iterable[tuple[str, str]]) -> type[Flas
         submit = SubmitField("Save my e-mail choices")
 
     return NoticePreferencesForm
+
+
+class UpgradeForm(FlaskForm):
+    """Upgrade exactly what the preview showed: the assessment's version and the target catalogue."""
+
+    seen_version = HiddenField()
+    target = HiddenField()
+
+    def seen_version_number(self) -> int | None:
+        """Return the assessment version the preview was based on, if it sent a sensible one."""
+        raw = (self.seen_version.data or "").strip()
+        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None

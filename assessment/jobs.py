@@ -252,14 +252,15 @@ def latest_jobs(assessment_ids: list[int], kind: str = ISSUE_REPORT) -> dict[int
 
 def _issue_report(job: Job):
     """Read and score the approved assessment, end the read, render; return the store step."""
+    from assessment.catalogue_versions import catalogue_for
     from assessment.models import Assessment
     from assessment.snapshot import score_for_report
     from reports.pdf import render_pdf
 
-    catalogue = current_app.extensions["catalogue"]
     assessment = db.session.get(Assessment, job.assessment_id)
     if assessment is None or assessment.status != Status.APPROVED:
         raise JobFailed("Only an approved assessment has an issued PDF.")
+    catalogue = catalogue_for(assessment)
     assessment_id, approved_at = assessment.id, assessment.approved_at
     already = db.session.scalar(
         sa.select(IssuedReport.id).where(IssuedReport.assessment_id == assessment_id)

@@ -9,6 +9,7 @@ or the audit trail).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -64,11 +65,12 @@ def assessments_page(query: sa.Select, raw_number: str | None, size: int = PAGE_
 
 
 def score_listed(
-    assessments: list[Assessment], catalogue: Catalogue
+    assessments: list[Assessment], catalogue_of: Callable[[Assessment], Catalogue]
 ) -> dict[int, ScoredAssessment]:
-    """Score each listed assessment from its loaded answers and profile, with no more queries."""
+    """Score each listed assessment, with its own catalogue, from its loaded answers and profile."""
     scored = {}
     for assessment in assessments:
+        catalogue = catalogue_of(assessment)
         info = AssessmentInfo(
             assessment_id=assessment.id,
             organisation="",

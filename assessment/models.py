@@ -227,6 +227,8 @@ class Answer(db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
+    # Carried to a changed question by a catalogue upgrade: a person confirms it by saving.
+    needs_confirmation: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     assessment: Mapped[Assessment] = relationship(back_populates="answers")
     updated_by: Mapped[User | None] = relationship()
@@ -354,6 +356,22 @@ class IssuedReport(db.Model):
     sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
     pdf: Mapped[bytes] = mapped_column(sa.LargeBinary)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class CatalogueVersion(db.Model):
+    """One catalogue version an assessment may use: its canonical text, kept for good.
+
+    Registered (insert or ignore, unique on the fingerprint) when the app
+    starts on a new `principles.yaml` and when an assessment is opened on it,
+    so an assessment is always read with the catalogue it was answered against.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    version: Mapped[str] = mapped_column(sa.String(20), index=True)
+    title: Mapped[str] = mapped_column(sa.String(300))
+    canonical: Mapped[str] = mapped_column(sa.Text)
+    registered_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
 
 class LoginFailure(db.Model):

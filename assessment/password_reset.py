@@ -45,7 +45,9 @@ def now() -> int:
     return int(utcnow().timestamp())
 
 
-class _Signer(TimestampSigner):
+class TokenSigner(TimestampSigner):
+    """A timestamp signer on `now()`, so the e-mailed links' tests can move the clock."""
+
     def get_timestamp(self) -> int:
         return now()
 
@@ -59,7 +61,7 @@ class ResetRefused(Exception):
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt=SALT, signer=_Signer)
+    return URLSafeTimedSerializer(current_app.secret_key, salt=SALT, signer=TokenSigner)
 
 
 def _fingerprint(user_id: int, password_hash: str) -> str:

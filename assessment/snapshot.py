@@ -7,6 +7,7 @@ from collections import defaultdict
 import sqlalchemy as sa
 
 from assessment.catalogue import Catalogue
+from assessment.catalogue_versions import catalogue_for
 from assessment.extensions import db
 from assessment.models import Assessment, AuditEvent, IssuedReport, Membership, Role, Status
 from assessment.results import (
@@ -135,7 +136,7 @@ def score_stored(
     if with_trend:
         earlier = previous_approved(assessment)
         if earlier is not None:
-            previous = score_stored(earlier, catalogue, with_trend=False)
+            previous = score_stored(earlier, catalogue_for(earlier), with_trend=False)
     info = assessment_info(assessment, with_audit=with_audit)
     return score_assessment(catalogue, info, answer_inputs(assessment), previous=previous)
 

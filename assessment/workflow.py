@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from assessment import audit, jobs, notices
 from assessment.catalogue import Catalogue
+from assessment.catalogue_versions import register as register_catalogue
 from assessment.editing import EditRefused, touch_assessment
 from assessment.extensions import db
 from assessment.importer import ImportedAssessment
@@ -262,6 +263,7 @@ def open_draft(
     )
     db.session.add(assessment)
     db.session.flush()
+    register_catalogue(catalogue)  # so the assessment can always be read with it
     audit.record_for(assessment, user, action, "assessment", new=details)
     return assessment
 

@@ -101,19 +101,30 @@ def bench_application():
 
 
 class FormFields(html.parser.HTMLParser):
-    """Collect a page's form state: hidden and text inputs, checked boxes, textareas."""
+    """Collect a page's form state: hidden and text inputs, checked boxes, textareas.
 
-    def __init__(self) -> None:
+    With `action`, only the fields of the forms that post to that path, with
+    every checkbox ticked (a person confirming ticks its statements).
+    """
+
+    def __init__(self, action: str | None = None) -> None:
         super().__init__()
         self.fields: list[tuple[str, str]] = []
         self._textarea: str | None = None
         self._text: list[str] = []
+        self._action = action
+        self._in_form = action is None
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
+        if tag == "form" and self._action is not None:
+            self._in_form = a.get("action") == self._action
+        if not self._in_form:
+            return
         if tag == "input" and a.get("name"):
             kind = a.get("type", "text")
-            if kind in ("radio", "checkbox") and "checked" not in a:
+            ticked = "checked" in a or (kind == "checkbox" and self._action is not None)
+            if kind in ("radio", "checkbox") and not ticked:
                 return
             if kind in ("submit", "file"):
                 return
@@ -126,6 +137,8 @@ class FormFields(html.parser.HTMLParser):
             self._text.append(data)
 
     def handle_endtag(self, tag):
+        if tag == "form" and self._action is not None:
+            self._in_form = False
         if tag == "textarea" and self._textarea is not None:
             text = "".join(self._text)
             # Like a browser: the newline right after <textarea> is not part of the value.
@@ -134,8 +147,8 @@ class FormFields(html.parser.HTMLParser):
             self._textarea = None
 
 
-def form_fields(page: str) -> list[tuple[str, str]]:
-    parser = FormFields()
+def form_fields(page: str, action: str | None = None) -> list[tuple[str, str]]:
+    parser = FormFields(action)
     parser.feed(page)
     return parser.fields
 
@@ -224,10 +237,9 @@ class Client:
         assert status == 302, f"login of {self.email} answered {status}"
 
     def post_confirmed(self, kind: str, path: str, page: str) -> int:
-        """POST a confirmation button, with the CSRF token of the page that shows it."""
+        """POST a confirmation button with its form's fields, as the page that shows it has them."""
         _, text, _ = self.request("login", "GET", page)  # not counted in the mix
-        token = dict(form_fields(text)).get("csrf_token", "")
-        return self.request(kind, "POST", path, {"csrf_token": token})[0]
+        return self.request(kind, "POST", path, form_fields(text, action=path))[0]
 
     def load_principle(self, assessment_id: int, principle: str) -> list[tuple[str, str]]:
         status, page, _ = self.request(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+from assessment.catalogue_versions import register as register_catalogue
 from assessment.extensions import current_catalogue, db
 from assessment.models import Answer, Assessment, Membership, Organisation, Role, User
 
@@ -56,6 +57,7 @@ def make_assessment(user: User, profile: dict | None = None, **kw) -> Assessment
     )
     db.session.add(assessment)
     db.session.flush()
+    register_catalogue(catalogue)  # as opening an assessment in the app does
     return assessment
 
 
@@ -82,3 +84,20 @@ def approval_data(client, assessment_id: int) -> dict[str, str]:
         if found:
             data[name] = found.group(1)
     return data
+
+
+def register(client, app, *, organisation: str, name: str, email: str, password: str):
+    """Register an organisation as a person does: the form, then the e-mailed link.
+
+    The link is made as the e-mail makes it (tests of the e-mail itself read
+    it from a real SMTP server: tests/test_registration.py). Returns the
+    response to choosing the password.
+    """
+    from assessment import registration
+
+    form = {"organisation": organisation, "name": name, "email": email}
+    assert client.post("/auth/register", data=form).status_code == 200
+    details = registration.Registration(email.strip().lower(), name.strip(), organisation.strip())
+    with app.test_request_context():
+        token = registration.make_token(details)
+    return client.post(f"/auth/register/{token}", data={"password": password, "confirm": password})

@@ -9,10 +9,7 @@ download renders at once. CSV, JSON and XLSX never wait for a job.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -20,8 +17,8 @@ import sqlalchemy as sa
 from assessment import documents, jobs
 from assessment.extensions import db
 from assessment.models import Job, JobState, RenderedDocument
+from tests.worker import run_burst_worker
 
-ROOT = Path(__file__).resolve().parents[1]
 URLS = {"pdf": "report.pdf", "public.pdf": "summary.pdf", "board.pdf": "board.pdf"}
 BOGUS_REDIS = "unix:///nonexistent/redis.sock"
 
@@ -150,22 +147,7 @@ def queued_count(app) -> int:
 
 def run_worker(app, queue: str) -> None:
     """Run a real `flask worker --burst` on the queue, against the test database."""
-    environment = {
-        **os.environ,
-        "FLASK_APP": "app",
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "REDIS_URL": app.config["REDIS_URL"],
-        "SECRET_KEY": "worker-test",
-    }
-    worker = subprocess.run(
-        [sys.executable, "-m", "flask", "worker", "--burst", "--queue", queue],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert worker.returncode == 0, worker.stderr
+    run_burst_worker(app.config["SQLALCHEMY_DATABASE_URI"], app.config["REDIS_URL"], queue)
 
 
 def run_in_process_worker(app) -> None:

@@ -5,7 +5,6 @@ Also: only the documents that show the audit trail (JSON export, full report) re
 
 from __future__ import annotations
 
-import sqlite3
 from contextlib import contextmanager
 
 import pytest
@@ -14,6 +13,7 @@ import sqlalchemy as sa
 from assessment import documents
 from assessment.extensions import db
 from assessment.models import RenderedDocument
+from tests.sqlite_lock import write_lock_free
 
 
 @pytest.fixture
@@ -23,26 +23,11 @@ def renders(app, monkeypatch):
     real = documents.render
 
     def counted(fmt, scored, catalogue):
-        calls.append((fmt, db.session().in_transaction(), _write_lock_free(app)))
+        calls.append((fmt, db.session().in_transaction(), write_lock_free(app)))
         return real(fmt, scored, catalogue)
 
     monkeypatch.setattr(documents, "render", counted)
     return calls
-
-
-def _write_lock_free(app):
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if not url.startswith("sqlite:///"):
-        return None
-    other = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
-    try:
-        other.execute("BEGIN IMMEDIATE")
-        other.execute("ROLLBACK")
-        return True
-    except sqlite3.OperationalError:
-        return False
-    finally:
-        other.close()
 
 
 @pytest.mark.parametrize("fmt", ["pdf", "public.pdf"])

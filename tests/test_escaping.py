@@ -6,6 +6,8 @@ import re
 import pytest
 from pypdf import PdfReader
 
+from tests.factories import register
+
 SCRIPT = "<script>alert('x')</script>"
 ESCAPED = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
 
@@ -13,15 +15,13 @@ ESCAPED = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
 @pytest.fixture
 def hostile(app, client):
     """An organisation where every text field a person can type into holds a script tag."""
-    client.post(
-        "/auth/register",
-        data={
-            "organisation": f"Org {SCRIPT}",
-            "name": f"Name {SCRIPT}",
-            "email": "lead@example.org",
-            "password": "a long enough password",
-            "confirm": "a long enough password",
-        },
+    register(
+        client,
+        app,
+        organisation=f"Org {SCRIPT}",
+        name=f"Name {SCRIPT}",
+        email="lead@example.org",
+        password="a long enough password",
     )
     profile = {
         f"q_{k}": "no"

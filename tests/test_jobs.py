@@ -7,10 +7,7 @@ the assessment approved, stores nothing, and can be retried.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -19,8 +16,8 @@ import reports.pdf
 from assessment.extensions import db
 from assessment.models import Assessment, IssuedReport, Job, JobState, Role, Status
 from tests.factories import PASSWORD, approval_data, make_answer, make_assessment, make_user
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.sqlite_lock import write_lock_free
+from tests.worker import run_burst_worker
 
 
 @pytest.fixture
@@ -69,31 +66,13 @@ def render_watch(app, monkeypatch):
         seen.append(
             {
                 "in_transaction": db.session().in_transaction(),
-                "write_lock_free": _write_lock_free(app),
+                "write_lock_free": write_lock_free(app),
             }
         )
         return real(*args, **kwargs)
 
     monkeypatch.setattr(reports.pdf, "render_pdf", watched)
     return seen
-
-
-def _write_lock_free(app) -> bool | None:
-    """On SQLite, whether another connection could start writing right now."""
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if not url.startswith("sqlite:///"):
-        return None
-    import sqlite3
-
-    other = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
-    try:
-        other.execute("BEGIN IMMEDIATE")
-        other.execute("ROLLBACK")
-        return True
-    except sqlite3.OperationalError:
-        return False
-    finally:
-        other.close()
 
 
 def test_without_redis_approval_issues_the_pdf_in_process_outside_any_transaction(
@@ -208,22 +187,7 @@ def test_with_redis_a_real_worker_issues_the_pdf(app, app_config, redis_url, in_
     assert pending.status_code == 202
     assert "being prepared (queued)" in pending.text
 
-    environment = {
-        **os.environ,
-        "FLASK_APP": "app",
-        "DATABASE_URL": app_config["SQLALCHEMY_DATABASE_URI"],
-        "REDIS_URL": redis_url,
-        "SECRET_KEY": "worker-test",
-    }
-    worker = subprocess.run(
-        [sys.executable, "-m", "flask", "worker", "--burst", "--queue", queue],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert worker.returncode == 0, worker.stderr
+    run_burst_worker(app_config["SQLALCHEMY_DATABASE_URI"], redis_url, queue)
     job = the_job(app, aid)
     assert (job.state, job.attempts) == (JobState.DONE, 1), job.error
     assert issued_count(app) == 1

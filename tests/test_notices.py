@@ -9,9 +9,6 @@ and the failure is logged and recorded.
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
-import sys
 import uuid
 from types import SimpleNamespace
 
@@ -34,6 +31,7 @@ from assessment.notices import kinds
 from tests import mailserver, test_jobs
 from tests.factories import PASSWORD, approval_data, make_answer, make_assessment, make_user
 from tests.mailserver import EXTERNAL_URL, SENDER, BufferedClient, free_port, mail_settings
+from tests.worker import run_burst_worker
 
 # The SMTP server fixtures, shared by the e-mail tests.
 smtp = mailserver.smtp
@@ -546,24 +544,13 @@ def test_with_redis_the_e_mail_goes_through_the_queue_and_a_worker_sends_it(
     with app.app_context():
         job = db.session.scalars(sa.select(Job).where(Job.kind == "send_mail")).one()
         assert job.state == JobState.QUEUED
-    environment = {
-        **os.environ,
-        "FLASK_APP": "app",
-        "DATABASE_URL": app_config["SQLALCHEMY_DATABASE_URI"],
-        "REDIS_URL": redis_url,
-        "SECRET_KEY": "worker-test",
-        "FLASK_MAIL_SERVER": "127.0.0.1",
-        "FLASK_MAIL_PORT": str(smtp.port),
-        "FLASK_MAIL_DEFAULT_SENDER": SENDER,
-    }
-    worker = subprocess.run(
-        [sys.executable, "-m", "flask", "worker", "--burst", "--queue", queue],
-        cwd=test_jobs.ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    run_burst_worker(
+        app_config["SQLALCHEMY_DATABASE_URI"],
+        redis_url,
+        queue,
+        FLASK_MAIL_SERVER="127.0.0.1",
+        FLASK_MAIL_PORT=str(smtp.port),
+        FLASK_MAIL_DEFAULT_SENDER=SENDER,
     )
-    assert worker.returncode == 0, worker.stderr
     assert recipients(smtp) == ["ada@example.org", "reviewer@example.org"]
     assert {state for *_, state in stored_mail(app)} == {MailState.SENT}

@@ -167,6 +167,21 @@ ROUTES = {
         None,
         "yes yes yes yes",
     ),
+    "catalogue upgrade preview": ("GET", "/assessments/{id}/upgrade", {}, None, "yes no no no"),
+    "upgrade to the running catalogue": (
+        "POST",
+        "/assessments/{id}/upgrade",
+        {"seen_version": "1", "target": "0" * 64},
+        None,
+        "yes no no no",
+    ),
+    "confirm a carried answer": (
+        "POST",
+        "/assessments/{id}/questions/P1.1/confirm",
+        {},
+        None,
+        "yes yes no no",
+    ),
     "retry a failed job": (
         "POST",
         "/assessments/{id}/jobs/{job}/retry",

@@ -10,7 +10,6 @@ tools that read and then write take the lock at their first statement.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 
 import pytest
@@ -21,24 +20,9 @@ import assessment.views.auth
 from assessment.extensions import db
 from assessment.models import Answer, Evidence, Role
 from tests.factories import PASSWORD, make_assessment, make_user
+from tests.sqlite_lock import write_lock_free
 
 WAIT_SECONDS = 60
-
-
-def _write_lock_free(app) -> bool | None:
-    """On SQLite, whether another connection could begin writing right now (None elsewhere)."""
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if not url.startswith("sqlite:///"):
-        return None
-    other = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
-    try:
-        other.execute("BEGIN IMMEDIATE")
-        other.execute("ROLLBACK")
-        return True
-    except sqlite3.OperationalError:
-        return False
-    finally:
-        other.close()
 
 
 @pytest.fixture
@@ -114,7 +98,7 @@ def test_a_slow_login_holds_no_lock_while_it_checks_the_password(app, people, mo
     )
     try:
         assert paused.inside.wait(WAIT_SECONDS)
-        assert _write_lock_free(app) in (True, None)
+        assert write_lock_free(app) in (True, None)
         saved = save_while_paused(app, saver, aid, "saved during a login")
         assert saved.status_code == 302
         assert thread.is_alive()  # the login is still checking the password
@@ -158,7 +142,7 @@ def test_a_slow_upload_holds_no_lock_while_its_document_is_checked(app, people, 
     )
     try:
         assert paused.inside.wait(WAIT_SECONDS)
-        assert _write_lock_free(app) in (True, None)
+        assert write_lock_free(app) in (True, None)
         saved = save_while_paused(app, saver, aid, "saved during an upload")
         assert saved.status_code == 302
         assert thread.is_alive()  # the upload is still being checked
@@ -179,7 +163,7 @@ def _lock_seen_by_first_read(app, monkeypatch, module, name):
 
     def watched(*args, **kwargs):
         db.session.scalar(sa.select(sa.literal(1)))  # the command's first statement
-        seen.append(not _write_lock_free(app))
+        seen.append(not write_lock_free(app))
         return real(*args, **kwargs)
 
     monkeypatch.setattr(module, name, watched)

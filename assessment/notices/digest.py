@@ -24,8 +24,9 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from assessment.catalogue_versions import catalogue_for
 from assessment.db import write_transaction
-from assessment.extensions import current_catalogue, db
+from assessment.extensions import db
 from assessment.models import (
     Assessment,
     Assignment,
@@ -78,7 +79,6 @@ class DueItem:
 def due_items(day: date) -> dict[int, list[DueItem]]:
     """Return each person's digest items on this day, keyed by user id."""
     items: dict[int, list[DueItem]] = {}
-    catalogue = current_catalogue()
     owned = db.session.execute(
         sa.select(Assignment, Assessment)
         .join(Assessment, Assessment.id == Assignment.assessment_id)
@@ -98,7 +98,7 @@ def due_items(day: date) -> dict[int, list[DueItem]]:
         .order_by(Assignment.due_date, Assessment.id, Assignment.principle_id)
     ).all()
     for assignment, assessment in owned:
-        principle = catalogue.principles.get(assignment.principle_id)
+        principle = catalogue_for(assessment).principles.get(assignment.principle_id)
         title = f"{assignment.principle_id} · {principle.title}" if principle else ""
         items.setdefault(assignment.owner_id, []).append(
             DueItem(

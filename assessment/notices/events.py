@@ -16,7 +16,8 @@ from datetime import date
 import sqlalchemy as sa
 from flask import render_template
 
-from assessment.extensions import current_catalogue, db
+from assessment.catalogue_versions import catalogue_for
+from assessment.extensions import db
 from assessment.links import NoExternalURL, absolute_url_for
 from assessment.models import (
     Assessment,
@@ -199,7 +200,7 @@ def assignments_changed(
     for change in changes:
         if change.owner_id is not None:
             by_owner.setdefault(change.owner_id, []).append(change)
-    catalogue = current_catalogue()
+    catalogue = catalogue_for(assessment)
     messages = []
     for owner in members_of(assessment.organisation_id, user_ids=by_owner):
         mine = by_owner[owner.id]
@@ -273,6 +274,31 @@ def password_reset(user: User, reset_link: str) -> None:
 def render_password_reset(name: str, reset_link: str) -> str:
     """Render the reset e-mail (also for nobody, so an unknown address costs the same work)."""
     return render_body(kinds.PASSWORD_RESET, name=name, reset_link=reset_link)
+
+
+def registration_link(registration, finish_link: str) -> None:
+    """Send the link that finishes a registration to the address given (after the response)."""
+    queue_after_response(
+        kinds.REGISTRATION,
+        to_address=registration.email,
+        subject=f"Finish setting up {registration.organisation} on the VP self-assessment",
+        body=render_body(kinds.REGISTRATION, registration=registration, finish_link=finish_link),
+        ref="registration",
+    )
+
+
+def registration_exists(user: User, login_link: str, reset_link: str) -> None:
+    """Tell an account's owner that someone tried to register with their address."""
+    queue_after_response(
+        kinds.REGISTRATION_EXISTS,
+        to_address=user.email,
+        subject="You already have a VP self-assessment account",
+        body=render_body(
+            kinds.REGISTRATION_EXISTS, name=user.name, login_link=login_link, reset_link=reset_link
+        ),
+        user_id=user.id,
+        ref=f"user:{user.id}",
+    )
 
 
 # Question comments (issue 9, item 5) plug in here: register a kind in `kinds.py`,

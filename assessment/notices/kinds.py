@@ -92,3 +92,22 @@ PASSWORD_RESET = register(
         secret=True,
     )
 )
+REGISTRATION = register(
+    NoticeKind(
+        "registration",
+        "registration",
+        "Links to finish registering an organisation",
+        optional=False,
+        announce=False,
+        secret=True,
+    )
+)
+REGISTRATION_EXISTS = register(
+    NoticeKind(
+        "registration_exists",
+        "registration with an existing account",
+        "Notes that someone tried to register with your address",
+        optional=False,
+        announce=False,
+    )
+)

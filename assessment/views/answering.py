@@ -15,8 +15,9 @@ from assessment.answers import (
 from assessment.applicability import question_applies
 from assessment.assignments import current_plans
 from assessment.catalogue import Catalogue, Question
+from assessment.catalogue_versions import catalogue_for
 from assessment.editing import EditRefused, refusal_for
-from assessment.extensions import current_catalogue, db
+from assessment.extensions import db
 from assessment.forms import answer_changes, build_principle_form, field_name
 from assessment.logs import security_event
 from assessment.models import Assessment
@@ -42,15 +43,15 @@ def save_question(assessment_id: int, principle_id: str, question_id: str):
     changed it meanwhile. Only this question is read, checked and written.
     """
     require(Permission.ANSWER)
-    catalogue = current_catalogue()
+    assessment = get_assessment_or_404(assessment_id)
+    catalogue = catalogue_for(assessment)  # the version it was answered against
     question = _question_or_404(catalogue, principle_id, question_id)
-    assessment = get_assessment_or_404(assessment_id, with_answers=[question.id])
     principle = catalogue.principles[principle_id]
     if not question_applies(principle, question, assessment.profile or {}):
         abort(404)
     reason = refusal_for(assessment.status)
     if reason is not None:
-        return _state(assessment, question, "refused", 409, message=reason)
+        return _state(assessment, catalogue, question, "refused", 409, message=reason)
     form = build_principle_form(catalogue, [question])()
     if not form.validate_on_submit():
         errors = [e for errors in form[field_name(question.id)].errors.values() for e in errors]
@@ -64,11 +65,11 @@ def save_question(assessment_id: int, principle_id: str, question_id: str):
         db.session.rollback()
         security_event("conflict", reason="stale_save", assessment=assessment.id)
         conflict = conflicts_with(assessment, [question.id])[0]
-        return _state(assessment, question, "conflict", 409, conflict=conflict)
+        return _state(assessment, catalogue, question, "conflict", 409, conflict=conflict)
     except EditRefused as refusal:
         db.session.rollback()
-        return _state(assessment, question, "refused", 409, message=refusal.message)
-    return _state(assessment, question, "saved", 200)
+        return _state(assessment, catalogue, question, "refused", 409, message=refusal.message)
+    return _state(assessment, catalogue, question, "saved", 200)
 
 
 def _question_or_404(catalogue: Catalogue, principle_id: str, question_id: str) -> Question:
@@ -80,7 +81,14 @@ def _question_or_404(catalogue: Catalogue, principle_id: str, question_id: str) 
     return question
 
 
-def _state(assessment: Assessment, question: Question, state: str, status: int, **details):
+def _state(
+    assessment: Assessment,
+    catalogue: Catalogue,
+    question: Question,
+    state: str,
+    status: int,
+    **details,
+):
     """Answer with one question's state and the answer version the page now builds on."""
     stored = assessment.answers_by_question().get(question.id)
     version = answer_versions(assessment, [question.id])[question.id]
@@ -91,7 +99,7 @@ def _state(assessment: Assessment, question: Question, state: str, status: int, 
         answer=stored,
         version=version,
         field_name=field_name,
-        catalogue=current_catalogue(),
+        catalogue=catalogue,
         **details,
     )
     return fragment, status
@@ -101,7 +109,7 @@ def _state(assessment: Assessment, question: Question, state: str, status: int, 
 def questions(assessment_id: int):
     """List the questions across every principle that match a filter, each linked to its page."""
     assessment = get_assessment_or_404(assessment_id)
-    catalogue = current_catalogue()
+    catalogue = catalogue_for(assessment)
     chosen = request.args.get("show", "unanswered")
     if chosen not in FILTERS:
         chosen = "unanswered"
@@ -114,7 +122,9 @@ def questions(assessment_id: int):
         scored,
         chosen,
         mine=mine,
-        previous=score_stored(previous, catalogue, with_trend=False) if previous else None,
+        previous=(
+            score_stored(previous, catalogue_for(previous), with_trend=False) if previous else None
+        ),
     )
     return render_template(
         "assessments/questions.html",

@@ -30,6 +30,7 @@ from assessment.answers import (
 from assessment.applicability import applicable_questions
 from assessment.assignments import assigned_to
 from assessment.catalogue import Catalogue, Principle, Question
+from assessment.catalogue_versions import catalogue_for
 from assessment.extensions import current_catalogue, db
 from assessment.forms import (
     ApproveForm,
@@ -79,7 +80,7 @@ def index():
         "assessments/index.html",
         page=page,
         assessments=page.assessments,
-        scored=score_listed(page.assessments, catalogue),
+        scored=score_listed(page.assessments, catalogue_for),
         jobs=latest_jobs([a.id for a in page.assessments if a.locked]),
         mine=assigned_to(current_user, current_organisation_id()),
         catalogue=catalogue,
@@ -116,7 +117,7 @@ def new():
 def overview(assessment_id: int):
     """Show each principle's completion and score, and the downloads."""
     assessment = get_assessment_or_404(assessment_id)
-    catalogue = current_catalogue()
+    catalogue = catalogue_for(assessment)
     scored = score_stored(assessment, catalogue)
     approve_form = None
     if assessment.in_review and can(Permission.REVIEW):
@@ -137,6 +138,15 @@ def overview(assessment_id: int):
         can_answer=can(Permission.ANSWER),
         can_review=can(Permission.REVIEW),
         can_assign=can(Permission.ASSIGN),
+        can_upgrade=can(Permission.UPGRADE),
+        upgrade_available=assessment.content_editable and catalogue is not current_catalogue(),
+        current_catalogue_version=current_catalogue().version,
+        scored_catalogue=catalogue,
+        to_confirm=[
+            (a.question_id, catalogue.questions[a.question_id], a.value)
+            for a in sorted(assessment.answers, key=lambda a: a.question_id)
+            if a.needs_confirmation and a.question_id in catalogue.questions
+        ],
     )
 
 
@@ -144,7 +154,7 @@ def overview(assessment_id: int):
 def profile(assessment_id: int):
     """Edit the service profile that decides which questions apply."""
     assessment = get_assessment_or_404(assessment_id)
-    catalogue = current_catalogue()
+    catalogue = catalogue_for(assessment)
     form_class = build_profile_form(catalogue, with_service_name=False)
     if request.method == "POST":
         require(Permission.ANSWER)
@@ -170,6 +180,13 @@ def profile(assessment_id: int):
     )
 
 
+def _with_answers_of(assessment_id: int, catalogue: Catalogue, principle_id: str) -> Assessment:
+    """Load the assessment with the answers of one principle of this catalogue (or none)."""
+    principle = catalogue.principles.get(principle_id)
+    own = [q.id for q in principle.questions] if principle is not None else False
+    return get_assessment_or_404(assessment_id, with_answers=own)
+
+
 @dataclass(frozen=True)
 class PrinciplePage:
     """One principle's page of one assessment: what the page shows and the form it sends."""
@@ -183,13 +200,16 @@ class PrinciplePage:
     @classmethod
     def load(cls, assessment_id: int, principle_id: str) -> PrinciplePage:
         """Load the page's principle and assessment (with this page's answers), or answer 404."""
-        catalogue = current_catalogue()
+        # This page's answers only: it shows, saves and scores no others. Most
+        # assessments use the running catalogue; one on an older version is read again.
+        assessment = _with_answers_of(assessment_id, current_catalogue(), principle_id)
+        catalogue = catalogue_for(assessment)
+        if catalogue is not current_catalogue():
+            db.session.expire(assessment)
+            assessment = _with_answers_of(assessment_id, catalogue, principle_id)
         principle = catalogue.principles.get(principle_id)
         if principle is None:
             abort(404)
-        # This page's answers only: it shows, saves and scores no others.
-        own = [q.id for q in principle.questions]
-        assessment = get_assessment_or_404(assessment_id, with_answers=own)
         questions = applicable_questions(principle, assessment.profile or {})
         form_class = build_principle_form(catalogue, questions)
         return cls(assessment, catalogue, principle, questions, form_class)
@@ -211,6 +231,7 @@ class PrinciplePage:
             form=form,
             field_name=field_name,
             conflicts={c.question_id: c for c in conflicts},
+            to_confirm={a.question_id for a in self.assessment.answers if a.needs_confirmation},
             catalogue=self.catalogue,
             principle_ids=list(self.catalogue.principles),
             editable=may_answer(self.assessment),

@@ -8,13 +8,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash
 
-from assessment import password_reset, throttle
+from assessment import password_reset, registration, throttle
 from assessment.access import forget_membership
-from assessment.accounts import find_user, new_organisation, new_user
+from assessment.accounts import find_user, normalise_email
 from assessment.db import outside_transaction
 from assessment.extensions import db, login_manager
 from assessment.forms import (
     ConfirmForm,
+    FinishRegistrationForm,
     ForgotPasswordForm,
     LoginForm,
     RegisterForm,
@@ -28,12 +29,6 @@ from assessment.models import User
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
-# The same words whether or not the address has an account.
-REGISTER_REFUSED = (
-    "No organisation was set up with these details. If you already use this tool, log in "
-    "instead (to work in another organisation, ask its admin for an invitation); "
-    "otherwise check the email address."
-)
 
 # Checked against when the email is unknown, so a failed login takes as long
 # whether or not the account exists.
@@ -72,29 +67,61 @@ def start_session(user: User) -> None:
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
-    """Create an organisation with its first user, who becomes its admin."""
+    """Ask for the link that sets up an organisation; the answer is the same for every address."""
     form = RegisterForm()
-    if form.validate_on_submit():
-        if find_user(form.email.data) is not None:
-            # Not "this account exists". No password is checked here and nothing is
-            # counted against throttling: the form must be neither a way to guess
-            # passwords nor a way to lock someone out.
-            security_event("register_refused", email=form.email.data)
-            flash(REGISTER_REFUSED, "error")
-            return render_template("auth/register.html", form=form), 422
-        user = new_user(form.email.data, form.name.data, form.password.data)
-        return _set_up_organisation(form, user)
-    return render_template("auth/register.html", form=form), 422 if form.errors else 200
-
-
-def _set_up_organisation(form: RegisterForm, user: User):
-    """Create the organisation with this user as its admin, and sign them in to it."""
-    organisation = new_organisation(form.organisation.data, user)
+    page = {"form": form, "mail_configured": mail_configured()}
+    if not form.validate_on_submit():
+        return render_template("auth/register.html", **page), 422 if form.errors else 200
+    email = form.email.data
+    wait = throttle.reset_seconds_to_wait(email, request.remote_addr)
+    if wait:
+        security_event("register_throttled", email=email, retry_after=wait)
+        flash(throttle.reset_refusal_message(wait), "error")
+        return render_template("auth/register.html", **page), 429, {"Retry-After": str(wait)}
+    throttle.record_reset_request(email, request.remote_addr)
+    # One line each: they go into an e-mail's subject and greeting.
+    details = registration.Registration(
+        normalise_email(email),
+        " ".join(form.name.data.split()),
+        " ".join(form.organisation.data.split()),
+    )
+    try:
+        known = registration.request_registration(details)
+    except NoExternalURL as missing:
+        db.session.rollback()
+        flash(f"No link was sent. {missing}", "error")
+        return render_template("auth/register.html", **page), 400
     db.session.commit()
-    start_session(user)
-    session["organisation_id"] = organisation.id
-    flash(f"Welcome. {organisation.name} is set up and you are its admin.", "success")
-    return redirect(url_for("assessments.index"))
+    security_event("registration_requested", email=email, account="yes" if known else "no")
+    page = render_template("auth/register_sent.html", email=details.email, **page)
+    return page, 200, {"Cache-Control": "no-store"}
+
+
+@bp.route("/register/<token>", methods=["GET", "POST"])
+def finish_registration(token: str):
+    """Choose a password from the e-mailed link: the account and organisation are made now."""
+    try:
+        details = registration.registration_for_token(token)
+    except registration.RegistrationRefused as refused:
+        security_event("registration_refused", reason=refused.reason)
+        page = render_template("auth/register_refused.html", message=str(refused))
+        return page, 400, {"Cache-Control": "no-store"}
+    form = FinishRegistrationForm()
+    if form.validate_on_submit():
+        user, organisation = registration.finish_registration(details, form.password.data)
+        try:
+            db.session.commit()
+        except sa.exc.IntegrityError:
+            # The same link used twice at once: the other use made the account.
+            db.session.rollback()
+            flash("This address has an account already: log in.", "error")
+            return redirect(url_for("auth.login"))
+        start_session(user)
+        session["organisation_id"] = organisation.id
+        flash(f"Welcome. {organisation.name} is set up and you are its admin.", "success")
+        return redirect(url_for("assessments.index"))
+    page = render_template("auth/register_finish.html", form=form, registration=details)
+    return page, 422 if form.errors else 200, {"Cache-Control": "no-store"}
 
 
 @bp.route("/login", methods=["GET", "POST"])

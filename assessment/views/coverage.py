@@ -13,6 +13,7 @@ from flask_login import login_required
 
 from assessment.access import Permission, get_assessment_or_404, require
 from assessment.catalogue import Catalogue
+from assessment.catalogue_versions import catalogue_for
 from assessment.coverage import (
     DISCLAIMER,
     ItemStatus,
@@ -22,7 +23,6 @@ from assessment.coverage import (
     framework_coverage,
     rule_items,
 )
-from assessment.extensions import current_catalogue
 from assessment.models import Assessment
 from assessment.results import ScoredAssessment, round_half_up
 from assessment.snapshot import score_stored
@@ -41,7 +41,7 @@ def _members_only():
 
 def _scored(assessment_id: int) -> tuple[Assessment, Catalogue, ScoredAssessment]:
     assessment = get_assessment_or_404(assessment_id)
-    catalogue = current_catalogue()
+    catalogue = catalogue_for(assessment)
     return assessment, catalogue, score_stored(assessment, catalogue, with_trend=False)
 
 

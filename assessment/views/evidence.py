@@ -33,6 +33,7 @@ from assessment.access import (
     require,
 )
 from assessment.catalogue import Question
+from assessment.catalogue_versions import catalogue_for
 from assessment.db import outside_transaction
 from assessment.evidence import (
     ACCEPT,
@@ -42,7 +43,7 @@ from assessment.evidence import (
     label_of,
     store_upload,
 )
-from assessment.extensions import current_catalogue, db
+from assessment.extensions import db
 from assessment.formatting import human_size
 from assessment.forms import ConfirmForm, LinkForm, UploadForm, field_name
 from assessment.inputs import parse_id
@@ -213,12 +214,12 @@ def evidence_removed(assessment: Assessment, item: Evidence) -> str:
 
 def _changeable(assessment_id: int, question_id: str) -> tuple[Assessment, Question]:
     """Return the assessment and question a change is for, or refuse: 404, 403 or 409."""
-    question = current_catalogue().questions.get(question_id)
-    if question is None:
-        abort(404)
     assessment = get_changeable_assessment_or_404(
         assessment_id, Permission.ANSWER, allowed=CONTENT_EDITABLE
     )
+    question = catalogue_for(assessment).questions.get(question_id)
+    if question is None:
+        abort(404)
     return assessment, question
 
 
@@ -261,7 +262,7 @@ def _refused(question: Question, message: str) -> bool:
 
 def _back(assessment: Assessment, question_id: str):
     """Redirect to the question on its principle's page, or to the overview."""
-    catalogue = current_catalogue()
+    catalogue = catalogue_for(assessment)
     for principle in catalogue.principles.values():
         if any(q.id == question_id for q in principle.questions):
             url = url_for(
@@ -296,7 +297,7 @@ def act_on_evidence(assessment: Assessment, action: str) -> str | None:
         return evidence_removed(assessment, evidence_or_404(assessment, evidence_id))
     if kind not in ("link", "upload"):
         return None
-    question = current_catalogue().questions.get(key)
+    question = catalogue_for(assessment).questions.get(key)
     if question is None:
         abort(404)
     # The page form carried the CSRF token (CSRFProtect checked it); these are its parts.

@@ -16,8 +16,9 @@ from markupsafe import Markup
 
 from assessment import jobs
 from assessment.access import Permission, get_assessment_or_404, require
+from assessment.catalogue_versions import catalogue_for
 from assessment.documents import CACHED_FORMATS, DocumentPending, IssuedCopyPending, document
-from assessment.extensions import current_catalogue, db
+from assessment.extensions import db
 from assessment.forms import ConfirmForm
 from assessment.inputs import parse_id
 from assessment.models import Job, JobState
@@ -69,7 +70,7 @@ def download(assessment_id: int, fmt: str):
             return _document_pending(assessment_id, fmt, running)
     name = download_name(assessment.service_name, assessment.id, fmt)
     try:
-        body = document(assessment, fmt, current_catalogue(), requested_by=current_user.id)
+        body = document(assessment, fmt, catalogue_for(assessment), requested_by=current_user.id)
     except IssuedCopyPending as pending:
         return _issued_copy_pending(assessment_id, pending.job)
     except DocumentPending as pending:
@@ -200,5 +201,5 @@ def changes(assessment_id: int):
     """Show what changed since the previous approved assessment: the PDF's section, as a page."""
     require(Permission.VIEW)
     assessment = get_assessment_or_404(assessment_id)
-    scored = score_for_report(assessment, current_catalogue())
+    scored = score_for_report(assessment, catalogue_for(assessment))
     return render_template("reports/changes.html", assessment=assessment, scored=scored)

@@ -15,6 +15,7 @@ from assessment.access import (
     require,
 )
 from assessment.assignments import current_plans, members_of, record_assignments
+from assessment.catalogue_versions import catalogue_for
 from assessment.extensions import current_catalogue, db
 from assessment.forms import (
     ApproveForm,
@@ -115,7 +116,7 @@ def approve_view(assessment_id: int):
     job = approve(
         assessment,
         current_user,
-        current_catalogue(),
+        catalogue_for(assessment),
         seen_fingerprint=(form.fingerprint.data or "").strip(),
         seen_event_id=form.seen_event_id(),
     )
@@ -186,7 +187,7 @@ def narrative(assessment_id: int):
 def assignments(assessment_id: int):
     """Set an owner and a due date for each principle."""
     assessment = get_assessment_or_404(assessment_id)
-    catalogue = current_catalogue()
+    catalogue = catalogue_for(assessment)
     members = members_of(assessment.organisation_id)
     form_class = build_assignment_form(
         [(p.id, p.title) for p in catalogue.principles.values()], [(u.id, u.name) for u in members]
@@ -214,7 +215,7 @@ def _assignments_page(assessment: Assessment, form, status: int):
         "review/assignments.html",
         assessment=assessment,
         form=form,
-        catalogue=current_catalogue(),
+        catalogue=catalogue_for(assessment),
         field_name=field_name,
     )
     return page, status
@@ -256,7 +257,7 @@ def history(assessment_id: int):
 def question_history(assessment_id: int, question_id: str):
     """Show every change to one question's answer and evidence."""
     assessment = get_assessment_or_404(assessment_id)
-    question = current_catalogue().questions.get(question_id)
+    question = catalogue_for(assessment).questions.get(question_id)
     if question is None:
         abort(404)
     return _history_page(assessment, question)
