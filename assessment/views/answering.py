@@ -56,7 +56,12 @@ def save_question(assessment_id: int, principle_id: str, question_id: str):
     if not form.validate_on_submit():
         errors = [e for errors in form[field_name(question.id)].errors.values() for e in errors]
         return _state(
-            assessment, question, "invalid", 422, errors=errors or ["Not a valid answer."]
+            assessment,
+            catalogue,
+            question,
+            "invalid",
+            422,
+            errors=errors or ["Not a valid answer."],
         )
     try:
         record_answers(assessment, current_user, answer_changes(form, [question]))
