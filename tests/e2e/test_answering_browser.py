@@ -160,9 +160,17 @@ def test_leaving_with_unsaved_changes_asks_first(page, fresh):
     assert _question(page, "P1.1").get_by_label("Comment").input_value() == "Half a thought"
 
     _wait_saved(page, "P1.1")
+    # A link typed but not added is unsaved too.
+    _question(page, "P1.2").get_by_text("Evidence for P1.2").click()
+    _question(page, "P1.2").get_by_label("Link title").fill("Contract")
+    with page.expect_event("dialog"):
+        page.get_by_role("navigation", name="Principles").get_by_role("link", name="P2").click()
+    assert asked == ["beforeunload", "beforeunload"]
+    _question(page, "P1.2").get_by_label("Link title").fill("")
+
     page.get_by_role("navigation", name="Principles").get_by_role("link", name="P2").click()
     page.wait_for_url("**/principles/P2")
-    assert asked == ["beforeunload"]
+    assert asked == ["beforeunload", "beforeunload"]
     assert _stored(app, assessment_id) == {"P1.1": (None, "Half a thought")}
 
 
