@@ -32,7 +32,8 @@ def compare(current: ScoredAssessment, previous: ScoredAssessment) -> Trend:
     )
 
 
-def _same_answer(a: Any, b: Any) -> bool:
+def same_answer(a: Any, b: Any) -> bool:
+    """Return whether two stored answers are the same answer (lists in any order)."""
     if isinstance(a, list | tuple) and isinstance(b, list | tuple):
         return sorted(map(str, a)) == sorted(map(str, b))
     if a is None or b is None:
@@ -59,7 +60,7 @@ def what_changed(current: ScoredAssessment, previous: ScoredAssessment) -> Chang
     for q in current.questions:
         old = before.get(q.id)
         old_label = old.answer_label if old else "Not asked then"
-        if old is None or not _same_answer(q.value, old.value):
+        if old is None or not same_answer(q.value, old.value):
             event = events.get(q.id)
             answers.append(
                 AnswerChange(

@@ -145,6 +145,7 @@ def register_catalogue_version(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from assessment.views import (
         account,
+        answering,
         assessments,
         auth,
         catalogue,
@@ -164,6 +165,7 @@ def register_blueprints(app: Flask) -> None:
         main,
         auth,
         assessments,
+        answering,
         review,
         evidence,
         members,

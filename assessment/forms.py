@@ -339,10 +339,14 @@ def build_question_form(catalogue: Catalogue, question: Question) -> type[Form]:
                 if question.type in ("scale", "choice") and self.answer.data
                 else None
             )
-            if option is not None and option.requires_rationale and not (field.data or "").strip():
+            if option is None or (field.data or "").strip():
+                return
+            if option.requires_rationale:
                 raise ValidationError(
                     f"'{option.label}' counts as met only with a rationale: explain it here."
                 )
+            if option.na:
+                raise ValidationError(f"'{option.label}' needs a reason: say in the comment why.")
 
         def validate_base_version(self, field: Any) -> None:
             if parse_count(field.data or "0") is None:

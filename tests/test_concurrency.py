@@ -598,3 +598,40 @@ def test_sqlite_the_hazard_is_real_a_deferred_reader_cannot_write_after_another_
             with pytest.raises(sa.exc.OperationalError, match="database is locked"):
                 reader.execute(sa.update(Assessment).values(version_id=Assessment.version_id + 1))
             reader.rollback()
+
+
+def save_question(client, assessment_id, value, comment, base_version):
+    def call(barrier):
+        barrier.wait()
+        return client.post(
+            f"/assessments/{assessment_id}/principles/P1/questions/P1.1",
+            data={
+                "q_P1_1-answer": value,
+                "q_P1_1-comment": comment,
+                "q_P1_1-base_version": str(base_version),
+            },
+        )
+
+    return call
+
+
+def test_two_questions_saving_themselves_on_one_version_keep_one_and_show_it(app, pair):
+    aid = pair["assessment_id"]
+    admin, respondent = logged_in(app, pair["admin"]), logged_in(app, pair["respondent"])
+    for round_ in range(ROUNDS):
+        version = stored_answer(app, aid)[2]
+        events = answer_events(app, aid)
+        first, second = run_together(
+            save_question(admin, aid, "3", f"admin autosave {round_}", version),
+            # The other person's page Save races the autosave on the same version.
+            save_page(respondent, aid, "4", f"respondent page {round_}", version),
+        )
+        saved_first = first.status_code == 200
+        assert (first.status_code, second.status_code) in [(200, 409), (409, 302)]
+        winner = (
+            ("3", f"admin autosave {round_}") if saved_first else ("4", f"respondent page {round_}")
+        )
+        assert stored_answer(app, aid) == (*winner, version + 1)
+        assert answer_events(app, aid) == events + 1
+        refused = second if saved_first else first
+        assert winner[1] in refused.text  # the refused one shows the answer that won

@@ -505,7 +505,9 @@ def test_a_locked_assessment_refuses_every_change_with_409(client, app, logged_i
     assert "policy.pdf" in page and "evidence-delete-" not in page
 
 
-def test_the_page_forms_carry_csrf_tokens_and_sit_outside_the_answers_form(app, member, auth):
+def test_the_evidence_controls_sit_in_the_answers_form_and_need_its_csrf_token(app, member, auth):
+    # Changed by issue 9: the controls used to submit standalone forms beside the answers
+    # form, which dropped every answer typed on the page. They now submit the answers form.
     app.config["WTF_CSRF_ENABLED"] = True
     client = auth._client
     login_page = client.get("/auth/login").text
@@ -515,12 +517,16 @@ def test_the_page_forms_carry_csrf_tokens_and_sit_outside_the_answers_form(app, 
         data={"email": member[0], "password": "correct horse battery", "csrf_token": token},
     )
     page = client.get(f"/assessments/{member[1]}/principles/P1").text
-    answers_form = page.split("<form", 2)[1].split("</form>")[0]
-    assert "evidence-upload-P1.1" in answers_form  # the control, by reference
-    assert '<form id="evidence-upload-P1.1"' in page.split("</form>", 1)[1]
-    upload_form = page.split('<form id="evidence-upload-P1.1"')[1].split("</form>")[0]
-    assert 'enctype="multipart/form-data"' in upload_form
-    token = re.search(r'name="csrf_token" value="([^"]+)"', upload_form).group(1)
+    assert '<form id="evidence-' not in page  # no standalone evidence forms any more
+    answers_form = page.split(
+        '<form method="post" enctype="multipart/form-data" novalidate id="answers"', 1
+    )[1]
+    answers_form = answers_form.split("</form>")[0]
+    assert 'value="upload:P1.1" formenctype="multipart/form-data"' in answers_form
+    token = re.search(
+        r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', answers_form
+    )
+    token = token.group(1)
     refused = upload(client, member[1], MINIMAL_PDF, "policy.pdf")
     assert refused.status_code == 400
     accepted = client.post(

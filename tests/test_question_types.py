@@ -126,20 +126,25 @@ def test_a_decimal_is_stored_as_a_number_and_cleared_answers_as_none(app, client
     ("number", "message"),
     [("-1", "Must be 0 or more."), ("many", "Write the number with the digits 0 to 9")],
 )
-def test_a_number_that_is_not_zero_or_more_saves_nothing(
+def test_a_number_that_is_not_zero_or_more_is_refused_beside_the_valid_answers(
     app, client, assessment_id, number, message
 ):
+    # Changed by issue 9: this page used to save nothing when one answer was invalid.
+    # Now the valid answers save and the invalid one stays on the page with its error.
     response = post_page(client, assessment_id, {**POSTED, "q_D1_4-answer": number})
     assert response.status_code == 422
     assert message in response.text
-    assert "Nothing was saved" in response.text
-    assert stored_answers(app, assessment_id) == {}
+    assert "Saved: 4 answers changed. 1 answer was not saved" in response.text
+    assert f'value="{number}"' in response.text  # what was typed is kept
+    assert stored_answers(app, assessment_id) == {k: v for k, v in STORED.items() if k != "D1.4"}
 
 
-def test_a_choice_outside_the_options_saves_nothing(app, client, assessment_id):
+def test_a_choice_outside_the_options_is_refused_beside_the_valid_answers(
+    app, client, assessment_id
+):
     response = post_page(client, assessment_id, {**POSTED, "q_D1_3-answer": ["hashes", "magic"]})
     assert response.status_code == 422
-    assert stored_answers(app, assessment_id) == {}
+    assert stored_answers(app, assessment_id) == {k: v for k, v in STORED.items() if k != "D1.3"}
 
 
 def test_a_conflict_shows_their_answer_of_every_type_in_words(app, client, assessment_id):

@@ -47,7 +47,10 @@ def test_another_organisation_gets_404(app, member, client, route):
     assert client.get(f"/assessments/{member[1]}/{route}").status_code == 404
 
 
-def test_overview_offers_every_download_and_shows_the_charts(logged_in, client):
+def test_overview_offers_every_download_and_shows_the_charts(logged_in, client, app):
+    with app.app_context():  # charts need an answer (issue 9: nothing answered is "Not started")
+        make_answer(db.session.get(Assessment, logged_in), "P1.1", "3")
+        db.session.commit()
     page = client.get(f"/assessments/{logged_in}/").text
     for href in (
         "report.pdf",

@@ -96,6 +96,8 @@ def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path):
         status, page = _get(base + "/catalogue/")
         assert status == 200 and b"P11" in page
         assert _get(base + "/static/style.css")[0] == 200
+        assert _get(base + "/static/answering.js")[0] == 200
+        assert _get(base + "/static/vendor/htmx/htmx.min.js")[0] == 200
         assert _get(base + "/readyz")[0] == 200
     finally:
         server.terminate()

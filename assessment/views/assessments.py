@@ -50,7 +50,15 @@ from assessment.jobs import latest_job, latest_jobs
 from assessment.listing import assessments_page, score_listed
 from assessment.logs import security_event
 from assessment.models import Assessment
+from assessment.progress import (
+    PrincipleProgress,
+    answered_question_ids,
+    next_in_scope,
+    principle_progress,
+)
+from assessment.question_filters import FILTERS
 from assessment.snapshot import score_stored
+from assessment.views.evidence import act_on_evidence, typed_evidence_added
 from assessment.workflow import latest_event_id, open_draft, review_fingerprint
 
 bp = Blueprint("assessments", __name__, url_prefix="/assessments")
@@ -207,8 +215,9 @@ class PrinciplePage:
         return cls(assessment, catalogue, principle, questions, form_class)
 
     def render(self, form, status: int, conflicts: Sequence[Conflict] = ()):
-        """Answer with the page: the form, the principle's score and any conflicts."""
+        """Answer with the page: the form, the principle's score, the navigator and any conflicts."""
         result = score_stored(self.assessment, self.catalogue).principle(self.principle.id)
+        progress = self.progress()
         page = render_template(
             "assessments/principle.html",
             assessment=self.assessment,
@@ -226,13 +235,23 @@ class PrinciplePage:
             catalogue=self.catalogue,
             principle_ids=list(self.catalogue.principles),
             editable=may_answer(self.assessment),
+            progress=progress,
+            next_id=next_in_scope(progress, self.principle.id),
+            stored=self.assessment.answers_by_question(),
+            question_filters=FILTERS,
+            open_evidence=request.args.get("evidence", ""),
         )
         return page, status
+
+    def progress(self) -> list[PrincipleProgress]:
+        """Return where every principle of this assessment stands, for the navigator."""
+        answered = answered_question_ids(self.assessment.id)
+        return principle_progress(self.catalogue, self.assessment.profile or {}, answered)
 
 
 @bp.route("/<int:assessment_id>/principles/<principle_id>", methods=["GET", "POST"])
 def principle(assessment_id: int, principle_id: str):
-    """Answer one principle's questions; a page that fails validation saves nothing."""
+    """Answer one principle's questions: valid answers save, each invalid one shows its error."""
     page = PrinciplePage.load(assessment_id, principle_id)
     if request.method == "GET":
         stored = page.assessment.answers_by_question()
@@ -240,20 +259,51 @@ def principle(assessment_id: int, principle_id: str):
     require(Permission.ANSWER)
     refuse_unless_editable(page.assessment)
     form = page.form_class()
-    if not form.validate_on_submit():
-        flash("Nothing was saved: correct the answers marked below.", "error")
-        return page.render(form, 422)
-    count = record_answers(page.assessment, current_user, answer_changes(form, page.questions))
+    form.validate_on_submit()  # CSRFProtect has checked the token before the view
+    valid = [q for q in page.questions if not form[field_name(q.id)].errors]
+    count = record_answers(page.assessment, current_user, answer_changes(form, valid))
     db.session.commit()
-    flash(f"Saved: {count} answer{'s' if count != 1 else ''} changed.", "success")
-    target = page.principle.id
-    if form.save_next.data:
-        target = page.catalogue.principle_after(page.principle.id)
-        if target is None:
-            return redirect(url_for("assessments.overview", assessment_id=assessment_id))
-    return redirect(
-        url_for("assessments.principle", assessment_id=assessment_id, principle_id=target)
+    acted_on = act_on_evidence(page.assessment, request.form.get("evidence", ""))
+    if acted_on is None:
+        typed_evidence_added(page.assessment, page.questions)
+    refused = len(page.questions) - len(valid)
+    if refused:
+        # Saved answers are now at new versions; the refused ones stay based on what was seen.
+        rebase(form, answer_versions(page.assessment, [q.id for q in valid]))
+        flash(_partly_saved(count, refused), "error")
+        return page.render(form, 422)
+    if count or acted_on is None:
+        flash(f"Saved: {count} answer{'s' if count != 1 else ''} changed.", "success")
+    return redirect(_after_save(page, form, acted_on))
+
+
+def _partly_saved(count: int, refused: int) -> str:
+    """Say what a page save with invalid answers did and did not keep."""
+    if not count:
+        return "Nothing was saved: correct the answers marked below."
+    return (
+        f"Saved: {count} answer{'s' if count != 1 else ''} changed. "
+        f"{refused} answer{'s were' if refused != 1 else ' was'} not saved: "
+        "correct the answers marked below."
     )
+
+
+def _after_save(page: PrinciplePage, form, acted_on: str | None) -> str:
+    """Return where a saved page goes: its evidence, the next principle in scope, or itself."""
+    assessment_id, target = page.assessment.id, page.principle.id
+    if acted_on is not None:
+        return url_for(
+            "assessments.principle",
+            assessment_id=assessment_id,
+            principle_id=target,
+            evidence=acted_on,
+            _anchor=acted_on,
+        )
+    if form.save_next.data:
+        target = next_in_scope(page.progress(), page.principle.id)
+        if target is None:
+            return url_for("assessments.overview", assessment_id=assessment_id)
+    return url_for("assessments.principle", assessment_id=assessment_id, principle_id=target)
 
 
 @bp.errorhandler(StaleSave)

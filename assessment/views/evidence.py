@@ -13,6 +13,7 @@ from flask import (
     flash,
     g,
     redirect,
+    request,
     send_file,
     session,
     url_for,
@@ -44,7 +45,8 @@ from assessment.evidence import (
 )
 from assessment.extensions import db
 from assessment.formatting import human_size
-from assessment.forms import ConfirmForm, LinkForm, UploadForm
+from assessment.forms import ConfirmForm, LinkForm, UploadForm, field_name
+from assessment.inputs import parse_id
 from assessment.logs import security_event
 from assessment.models import CONTENT_EDITABLE, Assessment, Evidence
 from assessment.storage import FileSystemStorage, evidence_storage, read_document
@@ -98,18 +100,7 @@ def pop_evidence_error(question_id: str) -> str | None:
 def add_link(assessment_id: int, question_id: str):
     """Add a web link as evidence for one question."""
     assessment, question = _changeable(assessment_id, question_id)
-    form = LinkForm()
-    if not form.validate_on_submit():
-        return _refused(assessment, question, _first_error(form))
-    try:
-        url = check_link(form.url.data)
-    except ValueError as problem:
-        return _refused(assessment, question, str(problem))
-    item = evidence_changes.add_link(
-        assessment, question.id, current_user, form.title.data.strip(), url
-    )
-    db.session.commit()
-    flash(f"Link “{item.title}” added to {question.id}.", "success")
+    link_added(assessment, question, LinkForm())
     return _back(assessment, question.id)
 
 
@@ -117,9 +108,30 @@ def add_link(assessment_id: int, question_id: str):
 def upload(assessment_id: int, question_id: str):
     """Store an uploaded document as evidence, if its content is an accepted type."""
     assessment, question = _changeable(assessment_id, question_id)
-    form = UploadForm()
+    document_uploaded(assessment, question, UploadForm())
+    return _back(assessment, question.id)
+
+
+def link_added(assessment: Assessment, question: Question, form: LinkForm) -> bool:
+    """Add the link the form names, committing; say what happened; return whether it was added."""
     if not form.validate_on_submit():
-        return _refused(assessment, question, _first_error(form))
+        return _refused(question, _first_error(form))
+    try:
+        url = check_link(form.url.data)
+    except ValueError as problem:
+        return _refused(question, str(problem))
+    item = evidence_changes.add_link(
+        assessment, question.id, current_user, form.title.data.strip(), url
+    )
+    db.session.commit()
+    flash(f"Link “{item.title}” added to {question.id}.", "success")
+    return True
+
+
+def document_uploaded(assessment: Assessment, question: Question, form: UploadForm) -> bool:
+    """Store the document the form carries, committing; say what happened; 413 when too large."""
+    if not form.validate_on_submit():
+        return _refused(question, _first_error(form))
     storage = evidence_storage()
     sent = form.file.data
     try:
@@ -137,7 +149,7 @@ def upload(assessment_id: int, question_id: str):
         abort(413, refusal.message)
     except RefusedUpload as refusal:
         security_event("upload_refused", reason=refusal.message[:80], filename=sent.filename or "")
-        return _refused(assessment, question, refusal.message)
+        return _refused(question, refusal.message)
     try:
         evidence_changes.add_document(assessment, question.id, current_user, stored, storage)
         db.session.commit()
@@ -147,7 +159,7 @@ def upload(assessment_id: int, question_id: str):
         storage.discard(stored.storage_key)
         raise
     flash(f"{stored.label} “{stored.filename}” uploaded to {question.id}.", "success")
-    return _back(assessment, question.id)
+    return True
 
 
 @bp.get("/<int:assessment_id>/evidence/<int:evidence_id>")
@@ -155,7 +167,7 @@ def download(assessment_id: int, evidence_id: int):
     """Send a stored document as an attachment that the browser will not render."""
     assessment = get_assessment_or_404(assessment_id)
     require(Permission.VIEW)
-    item = _evidence_or_404(assessment, evidence_id)
+    item = evidence_or_404(assessment, evidence_id)
     if item.kind != "file":
         abort(404)
     document = read_document(item)
@@ -182,9 +194,14 @@ def delete(assessment_id: int, evidence_id: int):
     assessment = get_assessment_or_404(assessment_id)
     require(Permission.ANSWER)
     refuse_unless_editable(assessment)
-    item = _evidence_or_404(assessment, evidence_id)
+    item = evidence_or_404(assessment, evidence_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    return _back(assessment, evidence_removed(assessment, item))
+
+
+def evidence_removed(assessment: Assessment, item: Evidence) -> str:
+    """Remove one piece of evidence and its bytes, committing; return its question's id."""
     question_id, storage_key, name = item.question_id, item.storage_key, _name(item)
     evidence_changes.remove_evidence(assessment, item, current_user)
     db.session.commit()
@@ -192,7 +209,7 @@ def delete(assessment_id: int, evidence_id: int):
         # After the commit: a failed delete keeps both the row and its bytes.
         FileSystemStorage(_evidence_dir()).discard(storage_key)
     flash(f"“{name}” removed from {question_id}.", "success")
-    return _back(assessment, question_id)
+    return question_id
 
 
 def _changeable(assessment_id: int, question_id: str) -> tuple[Assessment, Question]:
@@ -206,7 +223,7 @@ def _changeable(assessment_id: int, question_id: str) -> tuple[Assessment, Quest
     return assessment, question
 
 
-def _evidence_or_404(assessment: Assessment, evidence_id: int) -> Evidence:
+def evidence_or_404(assessment: Assessment, evidence_id: int) -> Evidence:
     """Return evidence of this (already organisation-scoped) assessment, or answer 404."""
     item = db.session.scalars(
         sa.select(Evidence).where(
@@ -236,11 +253,11 @@ def _first_error(form: FlaskForm) -> str:
     return "The form could not be read; reload the page and try again."
 
 
-def _refused(assessment: Assessment, question: Question, message: str):
+def _refused(question: Question, message: str) -> bool:
     """Say why nothing was added, at the top of the page and next to the question."""
     flash(f"{question.id}: nothing was added. {message}", "error")
     session["evidence_error"] = {"question": question.id, "message": message}
-    return _back(assessment, question.id)
+    return False
 
 
 def _back(assessment: Assessment, question_id: str):
@@ -256,3 +273,54 @@ def _back(assessment: Assessment, question_id: str):
             )
             return redirect(url)
     return redirect(url_for("assessments.overview", assessment_id=assessment.id))
+
+
+def evidence_prefix(question_id: str) -> str:
+    """Return the prefix of a question's evidence fields inside its principle's page form."""
+    return f"{field_name(question_id)}-evidence"
+
+
+def act_on_evidence(assessment: Assessment, action: str) -> str | None:
+    """Carry out the evidence button pressed in a principle's page form; return its question.
+
+    The page's answers are saved before this runs, so adding or removing
+    evidence never discards what was typed. `link:P1.1`, `upload:P1.1` or
+    `remove:<evidence id>`; anything else (the Save buttons) does nothing.
+    """
+    kind, _, key = action.partition(":")
+    if not kind:
+        return None
+    if kind == "remove":
+        evidence_id = parse_id(key)
+        if evidence_id is None:
+            abort(404)
+        return evidence_removed(assessment, evidence_or_404(assessment, evidence_id))
+    if kind not in ("link", "upload"):
+        return None
+    question = catalogue_for(assessment).questions.get(key)
+    if question is None:
+        abort(404)
+    # The page form carried the CSRF token (CSRFProtect checked it); these are its parts.
+    options = {"prefix": evidence_prefix(question.id), "meta": {"csrf": False}}
+    if kind == "link":
+        link_added(assessment, question, LinkForm(**options))
+    else:
+        document_uploaded(assessment, question, UploadForm(**options))
+    return question.id
+
+
+def typed_evidence_added(assessment: Assessment, questions: list[Question]) -> None:
+    """Add the links and documents typed or chosen on the page when Save was pressed instead.
+
+    Nothing typed is lost: a link with its title and address, or a chosen
+    document, is added as if its own button had been pressed.
+    """
+    for question in questions:
+        prefix = evidence_prefix(question.id)
+        title = request.form.get(f"{prefix}-title", "").strip()
+        url = request.form.get(f"{prefix}-url", "").strip()
+        if title or url:
+            link_added(assessment, question, LinkForm(prefix=prefix, meta={"csrf": False}))
+        sent = request.files.get(f"{prefix}-file")
+        if sent is not None and sent.filename:
+            document_uploaded(assessment, question, UploadForm(prefix=prefix, meta={"csrf": False}))
