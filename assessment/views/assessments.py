@@ -28,7 +28,6 @@ from assessment.answers import (
     record_profile,
 )
 from assessment.applicability import applicable_questions
-from assessment.assignments import assigned_to
 from assessment.catalogue import Catalogue, Principle, Question
 from assessment.extensions import current_catalogue, db
 from assessment.forms import (
@@ -46,10 +45,11 @@ from assessment.forms import (
     rebase,
 )
 from assessment.jobs import latest_job, latest_jobs
-from assessment.listing import assessments_page, score_listed
+from assessment.listing import SORTS, ListFilter, assessments_page, choices, score_listed
 from assessment.logs import security_event
 from assessment.models import Assessment
 from assessment.snapshot import score_stored
+from assessment.waiting import waiting_for
 from assessment.workflow import latest_event_id, open_draft, review_fingerprint
 
 bp = Blueprint("assessments", __name__, url_prefix="/assessments")
@@ -66,14 +66,28 @@ def _members_only():
 def index():
     """List the organisation's assessments, a page at a time, with their overall score."""
     catalogue = current_catalogue()
-    page = assessments_page(assessments_query(), request.args.get("page", "1"))
+    wanted = ListFilter.from_args(request.args)
+    page = assessments_page(
+        wanted.apply(assessments_query()), request.args.get("page", "1"), sort=wanted.sort
+    )
+    periods, services = choices(assessments_query())
     return render_template(
         "assessments/index.html",
         page=page,
         assessments=page.assessments,
         scored=score_listed(page.assessments, catalogue),
         jobs=latest_jobs([a.id for a in page.assessments if a.locked]),
-        mine=assigned_to(current_user, current_organisation_id()),
+        waiting=waiting_for(
+            current_user,
+            current_organisation_id(),
+            may_review=can(Permission.REVIEW),
+            may_answer=can(Permission.ANSWER),
+            today=date.today(),
+        ),
+        wanted=wanted,
+        periods=periods,
+        services=services,
+        sorts=SORTS,
         catalogue=catalogue,
         today=date.today(),
         can_answer=can(Permission.ANSWER),
@@ -95,7 +109,8 @@ def new():
             service_name=service_name,
             profile=profile,
             user=current_user,
-            details={"service": service_name, "profile": profile},
+            details={"service": service_name, "profile": profile, "period": form.period.data or ""},
+            period=form.period.data or "",
         )
         db.session.commit()
         flash(f"Assessment of {assessment.service_name} created.", "success")
