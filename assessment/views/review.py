@@ -244,7 +244,7 @@ def next_cycle(assessment_id: int):
     assessment = get_changeable_assessment_or_404(assessment_id, Permission.ANSWER, locked_ok=True)
     form = PeriodForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
+        if "csrf_token" in form.errors:
             abort(400)
         return _refused(assessment, "; ".join(form.period.errors))
     draft = start_next_cycle(assessment, current_user, current_catalogue(), form.period.data or "")
@@ -266,7 +266,7 @@ def period(assessment_id: int):
     )
     form = PeriodForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
+        if "csrf_token" in form.errors:
             abort(400)
         return _refused(assessment, "The period was not saved: " + "; ".join(form.period.errors))
     if record_period(assessment, current_user, form.period.data or ""):
