@@ -31,7 +31,6 @@ from assessment.applicability import applicable_questions
 from assessment.catalogue import Catalogue, Principle, Question
 from assessment.extensions import current_catalogue, db
 from assessment.forms import (
-    ApproveForm,
     ConfirmForm,
     NarrativeForm,
     RequestChangesForm,
@@ -50,7 +49,7 @@ from assessment.logs import security_event
 from assessment.models import Assessment
 from assessment.snapshot import score_stored
 from assessment.waiting import waiting_for
-from assessment.workflow import latest_event_id, open_draft, review_fingerprint
+from assessment.workflow import open_draft
 
 bp = Blueprint("assessments", __name__, url_prefix="/assessments")
 
@@ -125,18 +124,10 @@ def overview(assessment_id: int):
     assessment = get_assessment_or_404(assessment_id)
     catalogue = current_catalogue()
     scored = score_stored(assessment, catalogue)
-    approve_form = None
-    if assessment.in_review and can(Permission.REVIEW):
-        # The approval names exactly what this page shows; it is refused if that changes.
-        approve_form = ApproveForm(
-            fingerprint=review_fingerprint(assessment, catalogue),
-            seen_event=str(latest_event_id(assessment)),
-        )
     return render_template(
         "assessments/overview.html",
         assessment=assessment,
         scored=scored,
-        approve_form=approve_form,
         job=latest_job(assessment.id) if assessment.locked else None,
         confirm=ConfirmForm(),
         changes_form=RequestChangesForm(),

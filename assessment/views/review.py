@@ -87,17 +87,6 @@ def _refused(assessment: Assessment, message: str):
     return page, 422
 
 
-def _confirmed(assessment_id: int, permission: Permission, *, locked_ok: bool = False):
-    """Return the assessment a confirmed button changes (404, 403, 409; 400 if unconfirmed).
-
-    A refused change (WorkflowError) is answered by the app's error handler.
-    """
-    assessment = get_changeable_assessment_or_404(assessment_id, permission, locked_ok=locked_ok)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    return assessment
-
-
 def _still_open(assessment: Assessment) -> tuple[list, list]:
     """Return the applicable questions still unanswered, and those carried forward unconfirmed."""
     scored = score_stored(assessment, current_catalogue(), with_trend=False)
