@@ -221,3 +221,29 @@ def test_the_notice_can_be_turned_off(app, team, smtp):
     reviewer = client_for(app, team["reviewer"])
     reviewer.post(f"/assessments/{team['id']}/questions/P1.1/comments", data={"body": "Why?"})
     assert [a for m in smtp.messages for a in m.rcpt_tos] == ["owner@example.org"]
+
+
+def test_waiting_comments_are_in_the_daily_digest_once_a_day(app, team, smtp, monkeypatch):
+    from datetime import date
+
+    from assessment.notices import digest
+
+    monkeypatch.setattr(digest, "today", lambda: date(2030, 3, 11))
+    reviewer = client_for(app, team["reviewer"])
+    reviewer.post(f"/assessments/{team['id']}/questions/P1.1/comments", data={"body": "Why?"})
+    smtp.clear()
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["send-reminders"]).exit_code == 0
+    got = sorted(a for m in smtp.messages for a in m.rcpt_tos)
+    assert got == ["author@example.org", "owner@example.org"]
+    (mail,) = smtp.to("author@example.org")
+    assert "Answer the comment on P1.1" in mail.body
+    assert f"{EXTERNAL_URL}/assessments/{team['id']}/principles/P1#comments-P1.1" in mail.links
+    smtp.clear()
+    assert runner.invoke(args=["send-reminders"]).exit_code == 0
+    assert smtp.messages == []  # the same day: nobody gets the same reminder twice
+    author = client_for(app, team["author"])
+    author.post(f"/assessments/{team['id']}/comments/{thread_id(app)}/reply", data={"body": "B"})
+    smtp.clear()
+    assert runner.invoke(args=["send-reminders"]).exit_code == 0
+    assert [a for m in smtp.messages for a in m.rcpt_tos] == ["reviewer@example.org"]

@@ -291,7 +291,7 @@ def question_comment(
     author of its answer; a reply goes to everyone who wrote in the thread.
     """
     if thread is None:
-        people = _question_people(assessment, comment.question_id)
+        people = question_people(assessment, comment.question_id)
     else:
         people = {thread.author_id} | {r.author_id for r in thread.replies}
     principle_id = principle_of(comment.question_id)
@@ -321,7 +321,7 @@ def question_comment(
     )
 
 
-def _question_people(assessment: Assessment, question_id: str) -> set[int]:
+def question_people(assessment: Assessment, question_id: str) -> set[int]:
     """Return the owner of the question's principle and the last author of its answer."""
     principle_id = principle_of(question_id)
     owner = db.session.scalar(
