@@ -381,3 +381,31 @@ def test_a_version_1_1_export_still_imports(app, team):
 
         imported = parse_export(json.dumps(export).encode(), current_catalogue())
     assert imported.answers["P1.1"].value == "3"
+
+
+def test_the_overview_looks_again_by_itself_while_the_issued_pdf_is_produced(app, team):
+    from assessment import jobs
+    from assessment.models import Job, JobState
+
+    aid = team["id"]
+    with app.app_context():
+        assessment = db.session.get(Assessment, aid)
+        assessment.status = Status.APPROVED
+        assessment.approved_at = utcnow()
+        job = Job(
+            organisation_id=team["org"],
+            assessment_id=aid,
+            kind=jobs.ISSUE_REPORT,
+            state=JobState.RENDERING,
+        )
+        db.session.add(job)
+        db.session.commit()
+        job_id = job.id
+    client = client_for(app, team["viewer"])
+    page = client.get(f"/assessments/{aid}/")
+    assert page.headers["Refresh"] == "3"
+    assert "This page reloads itself until it is stored." in page.text
+    with app.app_context():
+        db.session.get(Job, job_id).state = JobState.DONE
+        db.session.commit()
+    assert "Refresh" not in client.get(f"/assessments/{aid}/").headers
