@@ -142,7 +142,7 @@ def _filtered(assessment: Assessment, catalogue: Catalogue, wanted: HistoryFilte
         query = query.where(AuditEvent.user_id == wanted.person)
     if wanted.since:
         query = query.where(AuditEvent.at >= datetime.combine(wanted.since, time(), UTC))
-    if wanted.until:
+    if wanted.until and wanted.until < date.max:
         end = datetime.combine(wanted.until + timedelta(days=1), time(), UTC)
         query = query.where(AuditEvent.at < end)
     return query

@@ -341,7 +341,14 @@ def test_history_reads_as_words_is_paged_and_filtered(app, team):
     day = (base + timedelta(days=1)).date().isoformat()
     one_day = client.get(f"/assessments/{aid}/history?from={day}&to={day}").text
     assert "12 changes" in one_day
-    for junk in ("?from=2026-13-45", "?to=%00", "?principle=<script>", "?page=9999999999999"):
+    for junk in (
+        "?from=2026-13-45",
+        "?to=%00",
+        "?to=9999-12-31",
+        "?from=0001-01-01",
+        "?principle=<script>",
+        "?page=9999999999999",
+    ):
         assert client.get(f"/assessments/{aid}/history{junk}").status_code == 200
 
 
