@@ -503,7 +503,9 @@ def test_an_approval_and_an_owner_change_on_the_same_state_never_both_succeed(ap
         user = db.session.get(User, users["reviewer"])
         seen = review_fingerprint(assessment, current_catalogue())
         barrier.wait()
-        approve(assessment, user, current_catalogue(), seen_fingerprint=seen)
+        approve(
+            assessment, user, current_catalogue(), seen_fingerprint=seen, attestation="I attest."
+        )
         return "approved"
 
     def do_touch(barrier):
