@@ -223,12 +223,6 @@ class Client:
         )  # fmt: skip
         assert status == 302, f"login of {self.email} answered {status}"
 
-    def post_confirmed(self, kind: str, path: str, page: str) -> int:
-        """POST a confirmation button, with the CSRF token of the page that shows it."""
-        _, text, _ = self.request("login", "GET", page)  # not counted in the mix
-        token = dict(form_fields(text)).get("csrf_token", "")
-        return self.request(kind, "POST", path, {"csrf_token": token})[0]
-
     def post_approval(self, assessment_id: int) -> int:
         """Approve from the approval page: what it shows (fingerprint), the attestation ticked."""
         path = f"/assessments/{assessment_id}/approve"
