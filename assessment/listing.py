@@ -90,7 +90,7 @@ class ListFilter:
         if self.period:
             query = query.where(Assessment.period == self.period)
         if self.service:
-            query = query.where(Assessment.service_name == self.service)
+            query = query.where(Assessment.service_name.icontains(self.service, autoescape=True))
         return query
 
     def query_args(self) -> dict[str, str]:

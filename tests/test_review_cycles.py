@@ -269,6 +269,8 @@ def test_the_list_filters_and_sorts(app, team, next_draft):
         and "FY2026 H1" not in by_period.split("<tbody>")[1]
     )
     assert "No assessment matches" in client.get("/assessments/?service=Nothing").text
+    assert "No assessment matches" in client.get("/assessments/?service=%25").text  # a literal %
+    assert "FY2026 H2" in client.get("/assessments/?service=acme").text.split("<tbody>")[1]
     for junk in ("?status=%00", "?sort=drop", "?period=" + "x" * 500, "?page=-1"):
         assert client.get("/assessments/" + junk).status_code == 200
 
