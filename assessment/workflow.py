@@ -147,17 +147,17 @@ def approve(
             "You submitted this assessment, so someone else (a reviewer or admin) must approve it."
         )
     if Status(assessment.status) == Status.IN_REVIEW:
+        if not seen_fingerprint:
+            raise ContentChanged(
+                "The approval did not say which version you reviewed. Open the approval "
+                "page, read what it shows and approve from there."
+            )
+        if seen_fingerprint != review_fingerprint(assessment, catalogue):
+            raise ContentChanged(_changed_since(assessment, seen_event_id))
         if not attestation.strip():
             raise WorkflowError(
                 "Confirm the attestation statement to approve: tick the box above the button."
             )
-        if not seen_fingerprint:
-            raise ContentChanged(
-                "The approval did not say which version you reviewed. Open the overview, "
-                "read the assessment and approve from there."
-            )
-        if seen_fingerprint != review_fingerprint(assessment, catalogue):
-            raise ContentChanged(_changed_since(assessment, seen_event_id))
     try:
         _move(
             assessment,

@@ -85,17 +85,15 @@ def test_the_submitter_never_sees_approve(app, team):
     admin = client_for(app, team["admin"])
     admin.post(f"/assessments/{aid}/submit", data=SUBMIT_ANYWAY)
     overview = admin.get(f"/assessments/{aid}/").text
-    assert "Review and approve" not in overview
+    assert "Approve and lock" not in overview
     assert "another reviewer or admin approves it" in overview
     page = admin.get(f"/assessments/{aid}/approve").text
     assert "Approve and lock" not in page
     assert "someone else" in page
     reviewer_view = client_for(app, team["reviewer"]).get(f"/assessments/{aid}/").text
-    assert "Review and approve" in reviewer_view
+    assert "Approve and lock" in reviewer_view
     for who in ("respondent", "viewer"):
-        assert (
-            "Review and approve" not in client_for(app, team[who]).get(f"/assessments/{aid}/").text
-        )
+        assert "Approve and lock" not in client_for(app, team[who]).get(f"/assessments/{aid}/").text
 
 
 def test_approval_shows_what_is_approved_and_needs_the_attestation(app, team):

@@ -183,7 +183,7 @@ def approve_view(assessment_id: int):
     form = ApproveForm()
     if not form.validate_on_submit():
         abort(400)
-    if not form.attest.data and assessment.in_review:
+    if not form.attest.data and assessment.in_review and (form.fingerprint.data or "").strip():
         flash("Nothing was approved: tick the box to confirm the statement first.", "error")
         form.attest.errors = ["Tick the box to confirm the statement."]
         return _approval_page(assessment, form, 422)

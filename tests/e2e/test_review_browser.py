@@ -94,7 +94,7 @@ def test_submit_with_unanswered_questions_then_approve_with_the_attestation(
     check_page(respondent, "submit-check")
     respondent.get_by_role("button", name="Submit anyway").click()
     assert "Submitted for review." in respondent.content()
-    assert "Review and approve" not in respondent.content()
+    assert respondent.get_by_role("link", name="Approve and lock").count() == 0
 
     reviewer = sign_in(browser, base, "rae@acme.example")
     assert "Reviews to do (1)" in reviewer.content()
@@ -133,7 +133,7 @@ def test_a_question_comment_is_raised_answered_and_resolved(live_server, browser
     reviewer.goto(f"{base}/assessments/{team}/principles/P1")
     question = reviewer.locator("section#P1\\.1")
     question.get_by_text("Comment on P1.1").click()
-    question.get_by_label("Your comment to the people answering P1.1").fill(
+    question.get_by_label("Your question to the people who answer P1.1").fill(
         "Which hash lists do you use?"
     )
     question.get_by_role("button", name="Add comment").click()
