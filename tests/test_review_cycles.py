@@ -12,7 +12,16 @@ import sqlalchemy as sa
 
 from assessment.extensions import db
 from assessment.importer import parse_export
-from assessment.models import Answer, Assessment, AuditEvent, Role, Status, utcnow
+from assessment.models import (
+    Answer,
+    Assessment,
+    AuditEvent,
+    QuestionComment,
+    Role,
+    Status,
+    User,
+    utcnow,
+)
 from assessment.workflow import DEFAULT_ATTESTATION
 from tests.factories import (
     PASSWORD,
@@ -291,7 +300,7 @@ def test_the_landing_page_says_what_waits(app, team):
     assert "#comments-P1.1" in waiting
     assert "Comments to answer" not in reviewer.get("/assessments/").text  # their turn is over
     with app.app_context():
-        thread = db.session.scalar(sa.text("SELECT id FROM question_comment"))
+        thread = db.session.scalar(sa.select(QuestionComment.id))
     respondent.post(f"/assessments/{aid}/comments/{thread}/reply", data={"body": "IWF"})
     assert "Comments to answer (1)" in reviewer.get("/assessments/").text
     assert "Comments to answer" not in respondent.get("/assessments/").text
@@ -302,9 +311,7 @@ def test_the_landing_page_says_what_waits(app, team):
 
 def _answer_events(app, aid, user_email, count):
     with app.app_context():
-        user_id = db.session.scalar(
-            sa.text("SELECT id FROM user WHERE email = :e"), {"e": user_email}
-        )
+        user_id = db.session.scalar(sa.select(User.id).where(User.email == user_email))
         assessment = db.session.get(Assessment, aid)
         base = utcnow() - timedelta(days=10)
         for i in range(count):
