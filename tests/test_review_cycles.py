@@ -423,3 +423,31 @@ def test_the_overview_looks_again_by_itself_while_the_issued_pdf_is_produced(app
         db.session.get(Job, job_id).state = JobState.DONE
         db.session.commit()
     assert "Refresh" not in client.get(f"/assessments/{aid}/").headers
+
+
+def test_a_new_assessment_is_started_with_its_period(app, team):
+    from tests.test_roles import PROFILE
+
+    client = client_for(app, team["respondent"])
+    response = client.post("/assessments/new", data={**PROFILE, "period": " FY2027 H1 "})
+    assert response.status_code == 302
+    with app.app_context():
+        newest = db.session.scalars(sa.select(Assessment).order_by(Assessment.id.desc())).first()
+        assert (newest.service_name, newest.period) == ("Second service", "FY2027 H1")
+
+
+@pytest.mark.real_pdf
+def test_the_issued_report_prints_the_stored_period_role_and_attestation(app, team):
+    from pypdf import PdfReader
+
+    aid = team["id"]
+    client_for(app, team["respondent"]).post(f"/assessments/{aid}/submit", data=SUBMIT_ANYWAY)
+    reviewer = client_for(app, team["reviewer"])
+    reviewer.post(f"/assessments/{aid}/approve", data=approval_data(reviewer, aid))
+    pdf = reviewer.get(f"/assessments/{aid}/report.pdf").data
+    text = " ".join(
+        " ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(pdf)).pages
+    )
+    assert "Assessment period FY2026 H1" in text
+    assert "Role Reviewer" in text
+    assert "Attestation statement I have read this self-assessment." in text
