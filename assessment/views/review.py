@@ -120,7 +120,6 @@ def submit_for_review(assessment_id: int):
     if not form.validate_on_submit():
         abort(400)
     if not form.acknowledged and any(_still_open(assessment)):
-        flash("Some questions are still open: check them below before you submit.", "error")
         return redirect(url_for("review.submit_check", assessment_id=assessment.id))
     submit(assessment, current_user)
     db.session.commit()
