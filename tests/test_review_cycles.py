@@ -397,7 +397,7 @@ def test_a_version_1_1_export_still_imports(app, team):
     assert imported.answers["P1.1"].value == "3"
 
 
-def test_the_overview_looks_again_by_itself_while_the_issued_pdf_is_produced(app, team):
+def test_the_overview_says_when_the_issued_pdf_is_being_produced(app, team):
     from assessment import jobs
     from assessment.models import Job, JobState
 
@@ -416,13 +416,13 @@ def test_the_overview_looks_again_by_itself_while_the_issued_pdf_is_produced(app
         db.session.commit()
         job_id = job.id
     client = client_for(app, team["viewer"])
-    page = client.get(f"/assessments/{aid}/")
-    assert page.headers["Refresh"] == "3"
-    assert "This page reloads itself until it is stored." in page.text
+    page = client.get(f"/assessments/{aid}/").text
+    assert "Issued PDF:" in page and "<strong>rendering</strong>" in page
+    assert "reload this page</a> to see when the PDF is stored" in page
     with app.app_context():
         db.session.get(Job, job_id).state = JobState.DONE
         db.session.commit()
-    assert "Refresh" not in client.get(f"/assessments/{aid}/").headers
+    assert "<strong>stored</strong>" in client.get(f"/assessments/{aid}/").text
 
 
 def test_a_new_assessment_is_started_with_its_period(app, team):

@@ -46,7 +46,7 @@ from assessment.forms import (
 from assessment.jobs import latest_job, latest_jobs
 from assessment.listing import SORTS, ListFilter, assessments_page, choices, score_listed
 from assessment.logs import security_event
-from assessment.models import Assessment, JobState
+from assessment.models import Assessment
 from assessment.snapshot import score_stored
 from assessment.waiting import waiting_for
 from assessment.workflow import open_draft
@@ -124,12 +124,11 @@ def overview(assessment_id: int):
     assessment = get_assessment_or_404(assessment_id)
     catalogue = current_catalogue()
     scored = score_stored(assessment, catalogue)
-    job = latest_job(assessment.id) if assessment.locked else None
-    page = render_template(
+    return render_template(
         "assessments/overview.html",
         assessment=assessment,
         scored=scored,
-        job=job,
+        job=latest_job(assessment.id) if assessment.locked else None,
         confirm=ConfirmForm(),
         changes_form=RequestChangesForm(),
         narrative_form=NarrativeForm(narrative=assessment.public_narrative),
@@ -137,10 +136,6 @@ def overview(assessment_id: int):
         can_review=can(Permission.REVIEW),
         can_assign=can(Permission.ASSIGN),
     )
-    if job is not None and job.state in (JobState.QUEUED, JobState.RENDERING):
-        # The issued PDF is being produced: the page looks again by itself until it is stored.
-        return page, 200, {"Refresh": "3", "Cache-Control": "no-store"}
-    return page
 
 
 @bp.route("/<int:assessment_id>/profile", methods=["GET", "POST"])
