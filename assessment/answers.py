@@ -210,7 +210,7 @@ UPDATE_SEEN = (
         updated_by_id=sa.bindparam("new_by"),
         updated_at=sa.bindparam("new_at", type_=Answer.__table__.c.updated_at.type),
         version=Answer.__table__.c.version + 1,
-        # A person changing an answer carried by a catalogue upgrade has confirmed it.
-        needs_confirmation=sa.false(),
+        # A carried-forward answer someone changes is theirs now: confirmed.
+        carried_forward=sa.false(),
     )
 )

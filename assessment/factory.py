@@ -22,6 +22,7 @@ from assessment.mail import check_mail_settings
 from assessment.resources import MIGRATIONS_DIR, TEMPLATES_DIR
 from assessment.security import register_security
 from assessment.storage import check_storage_setting
+from assessment.workflow import DEFAULT_ATTESTATION
 
 MIGRATIONS = MIGRATIONS_DIR
 
@@ -48,6 +49,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         JOBS_QUEUE="vp-assessment",
         # E-mail through SMTP (FLASK_MAIL_SERVER and friends); unset, it goes to the log.
         **MAIL_DEFAULTS,
+        # The statement an approver confirms; stored with each approval (FLASK_ATTESTATION_TEXT).
+        ATTESTATION_TEXT=DEFAULT_ATTESTATION,
     )
     if test_config is None:
         app.config.from_prefixed_env()
@@ -149,6 +152,7 @@ def register_blueprints(app: Flask) -> None:
         assessments,
         auth,
         catalogue,
+        comments,
         coverage,
         evidence,
         health,
@@ -167,6 +171,7 @@ def register_blueprints(app: Flask) -> None:
         assessments,
         answering,
         review,
+        comments,
         evidence,
         members,
         catalogue,

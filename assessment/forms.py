@@ -50,7 +50,7 @@ from assessment.assignments import Plan
 from assessment.catalogue import COMMENT_MAX, Catalogue, ProfileQuestion, Question
 from assessment.evidence import TITLE_MAX, URL_MAX
 from assessment.inputs import parse_count
-from assessment.models import Answer, Role
+from assessment.models import PERIOD_MAX, Answer, Role
 
 PASSWORD_MIN = 10
 
@@ -153,11 +153,23 @@ class ApproveForm(FlaskForm):
 
     fingerprint = HiddenField()
     seen_event = HiddenField()
+    # The statement itself comes from the settings (ATTESTATION_TEXT), shown beside the box.
+    attest = BooleanField("I confirm the statement above")
 
     def seen_event_id(self) -> int | None:
         """Return the audit event id the page was based on, if it sent a sensible one."""
         raw = (self.seen_event.data or "").strip()
         return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
+
+
+def period_field() -> StringField:
+    """Return the field naming the cycle an assessment covers."""
+    return StringField(
+        "Period",
+        validators=[Optional(), Length(max=PERIOD_MAX)],
+        filters=[_strip],
+        description="The cycle this assessment covers, e.g. 'FY2026 H1' (you can change it while it is a draft).",
+    )
 
 
 def field_name(stable_id: str) -> str:
@@ -203,6 +215,7 @@ def build_profile_form(catalogue: Catalogue, *, with_service_name: bool) -> type
             validators=[DataRequired(), Length(max=200)],
             description="The product or service this assessment covers, e.g. 'Acme Chat'.",
         )
+        ProfileForm.period = period_field()
     for question in catalogue.profile:
         field = PROFILE_FIELDS[question.type](question)
         field.kwargs["description"] = question.help

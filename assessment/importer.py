@@ -156,13 +156,14 @@ def _depth(document: Any) -> int:
 
 
 def _check_schema(document: dict[str, Any]) -> None:
-    version = _validator().schema["properties"]["schema_version"]["const"]
+    versions = _validator().schema["properties"]["schema_version"]["enum"]
     found = document.get("schema_version")
-    if found != version:
+    if found not in versions:
+        readable = " or ".join(repr(v) for v in versions)
         raise ImportRefused(
             [
                 f"schema_version: {found!r} is not supported; this app reads exports of "
-                f"schema version {version!r} (export the assessment again)"
+                f"schema version {readable} (export the assessment again)"
             ]
         )
     errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))

@@ -11,6 +11,7 @@ is used.
 from __future__ import annotations
 
 import ipaddress
+from urllib.parse import quote as url_quote
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, has_request_context, request, url_for
@@ -68,7 +69,9 @@ def absolute_url_for(endpoint: str, **values: object) -> str:
                 "set FLASK_EXTERNAL_URL (for example https://vp.example.org)."
             )
         adapter = current_app.url_map.bind("localhost", script_name="/")
-        return base + adapter.build(endpoint, values)
+        anchor = values.pop("_anchor", None)
+        link = base + adapter.build(endpoint, values)
+        return f"{link}#{url_quote(str(anchor), safe='')}" if anchor else link
     if base:
         path = url_for(endpoint, **values)
         root = request.script_root

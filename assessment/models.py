@@ -57,6 +57,9 @@ ROLE_DUTIES = {
 }
 
 
+PERIOD_MAX = 40
+
+
 class Status(enum.StrEnum):
     DRAFT = "draft"
     IN_REVIEW = "in_review"
@@ -153,6 +156,8 @@ class Assessment(db.Model):
         sa.ForeignKey("organisation.id", ondelete="CASCADE"), index=True
     )
     service_name: Mapped[str] = mapped_column(sa.String(200))
+    # The cycle this assessment covers, e.g. "FY2026 H1": two cycles of one service differ by it.
+    period: Mapped[str] = mapped_column(sa.String(PERIOD_MAX), default="", server_default="")
     profile: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     status: Mapped[str] = mapped_column(sa.String(20), default=Status.DRAFT)
     catalogue_version: Mapped[str] = mapped_column(sa.String(20))
@@ -173,6 +178,9 @@ class Assessment(db.Model):
         sa.ForeignKey("user.id", ondelete="SET NULL")
     )
     approved_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # Stored with the approval: the statement the approver confirmed, and their role then.
+    attestation: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    approved_by_role: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
     # Bumped, with updated_at, by every change to the content or the status, always
     # through a conditional UPDATE in `assessment.editing` (never by the ORM's flush).
     version_id: Mapped[int] = mapped_column(default=1)
@@ -227,8 +235,8 @@ class Answer(db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
-    # Carried to a changed question by a catalogue upgrade: a person confirms it by saving.
-    needs_confirmation: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Copied from the previous cycle and not yet confirmed: it does not count as complete.
+    carried_forward: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     assessment: Mapped[Assessment] = relationship(back_populates="answers")
     updated_by: Mapped[User | None] = relationship()
@@ -514,3 +522,40 @@ class ReminderSent(db.Model):
         sa.ForeignKey("mail_message.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class QuestionComment(db.Model):
+    """One message in a short thread about one question: a reviewer asks, a respondent answers.
+
+    A thread is its first message (`thread_id` empty) and the replies that
+    name it; the first message carries whether the thread is resolved.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    assessment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("assessment.id", ondelete="CASCADE"), index=True
+    )
+    question_id: Mapped[str] = mapped_column(sa.String(64))
+    thread_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("question_comment.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    resolved_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
+    replies: Mapped[list[QuestionComment]] = relationship(
+        order_by="QuestionComment.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def resolved(self) -> bool:
+        return self.resolved_at is not None

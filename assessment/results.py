@@ -52,6 +52,8 @@ class AnswerInput:
     value: Any = None
     comment: str = ""
     evidence: tuple[EvidenceItem, ...] = ()
+    # Copied from the previous cycle and not yet confirmed: scored, but not complete.
+    carried_forward: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,20 @@ class AuditEntry:
 
 
 @dataclass(frozen=True)
+class CommentEntry:
+    """One message of a question's comment thread, as the JSON export carries it."""
+
+    id: int
+    thread_id: int | None  # None for the message that opened the thread
+    question_id: str
+    at: datetime
+    who: str
+    body: str
+    resolved_at: datetime | None = None  # on the opening message only
+    resolved_by: str = ""
+
+
+@dataclass(frozen=True)
 class AssessmentInfo:
     """What the report says about the assessment besides its answers."""
 
@@ -92,10 +108,10 @@ class AssessmentInfo:
     public_narrative: str = ""
     previous_assessment_id: int | None = None
     audit: tuple[AuditEntry, ...] = ()
-    # Not stored yet (a later migration adds them): reports say so when they are empty.
-    period: str = ""  # e.g. "FY2026 H1"
-    attestation: str = ""  # the statement the approver confirmed
+    period: str = ""  # e.g. "FY2026 H1"; reports say so when it is empty
+    attestation: str = ""  # the statement the approver confirmed, stored with the approval
     approved_by_role: str = ""
+    comments: tuple[CommentEntry, ...] = ()  # question comment threads, oldest first
 
 
 @dataclass(frozen=True)
@@ -128,6 +144,7 @@ class QuestionResult:
     recommendation: str
     note: str = ""  # e.g. an alternative measure given without a rationale
     evidence: tuple[EvidenceItem, ...] = ()
+    carried_forward: bool = False  # answered in the previous cycle, waiting to be confirmed
 
 
 @dataclass(frozen=True)
@@ -157,11 +174,12 @@ class PrincipleResult:
     band: str
     band_colour: str | None
     completion: float  # 0-1 over applicable questions; 1.0 when none apply
-    answered_count: int
+    answered_count: int  # confirmed answers: carried-forward ones wait to be confirmed
     applicable_count: int
     questions: tuple[QuestionResult, ...]
     owner: str = ""
     due_date: date | None = None
+    carried_count: int = 0  # applicable answers carried forward and not yet confirmed
 
     @property
     def display_score(self) -> int | None:

@@ -133,10 +133,11 @@ def _score_principle(
                 recommendation=question.recommendation,
                 note=note,
                 evidence=answer.evidence,
+                carried_forward=answered and answer.carried_forward,
             )
         )
     applicable_results = [r for r in results if r.applicable]
-    answered_count = sum(1 for r in applicable_results if r.answered)
+    answered_count = sum(1 for r in applicable_results if r.answered and not r.carried_forward)
     score = _weighted_mean(pairs) if in_scope else None
     band, colour = _band(catalogue, score)
     return PrincipleResult(
@@ -157,6 +158,7 @@ def _score_principle(
         questions=tuple(results),
         owner=assignment.owner,
         due_date=assignment.due_date,
+        carried_count=sum(1 for r in applicable_results if r.carried_forward),
     )
 
 

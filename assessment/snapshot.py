@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from assessment.catalogue import Catalogue
 from assessment.catalogue_versions import catalogue_for
+from assessment.comments import comment_entries
 from assessment.extensions import db
 from assessment.models import Assessment, AuditEvent, IssuedReport, Membership, Role, Status
 from assessment.results import (
@@ -37,11 +38,14 @@ def assessment_info(assessment: Assessment, *, with_audit: bool = False) -> Asse
         },
         approved_at=assessment.approved_at,
         approved_by=assessment.approved_by.name if assessment.approved_by else "",
-        approved_by_role=approver_role(assessment),
+        approved_by_role=assessment.approved_by_role or approver_role(assessment),
         review_comment=assessment.review_comment or "",
         public_narrative=assessment.public_narrative or "",
         previous_assessment_id=assessment.previous_id,
         audit=audit_trail(assessment) if with_audit else (),
+        comments=comment_entries(assessment) if with_audit else (),
+        period=assessment.period or "",
+        attestation=assessment.attestation or "",
     )
 
 
@@ -49,10 +53,14 @@ def approver_role(assessment: Assessment) -> str:
     """Return the approver's role in the assessment's organisation, or "" when unknown."""
     if assessment.approved_by_id is None:
         return ""
+    return role_title(assessment.approved_by_id, assessment.organisation_id)
+
+
+def role_title(user_id: int, organisation_id: int) -> str:
+    """Return a person's role in an organisation as a sign-off names it, or "" when none."""
     role = db.session.scalars(
         sa.select(Membership.role).where(
-            Membership.user_id == assessment.approved_by_id,
-            Membership.organisation_id == assessment.organisation_id,
+            Membership.user_id == user_id, Membership.organisation_id == organisation_id
         )
     ).first()
     return Role(role).title if role in set(Role) else (role or "").capitalize()
@@ -95,7 +103,10 @@ def answer_inputs(assessment: Assessment) -> dict[str, AnswerInput]:
         )
     answers = {
         a.question_id: AnswerInput(
-            value=a.value, comment=a.comment or "", evidence=tuple(evidence.pop(a.question_id, ()))
+            value=a.value,
+            comment=a.comment or "",
+            evidence=tuple(evidence.pop(a.question_id, ())),
+            carried_forward=bool(a.carried_forward),
         )
         for a in assessment.answers
     }

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from assessment import audit
-from assessment.catalogue import Catalogue, is_answered
+from assessment.catalogue import Catalogue
 from assessment.catalogue_versions import catalogue_for, register, upgrade_path
 from assessment.editing import EditRefused, touch_assessment
 from assessment.extensions import current_catalogue, db
@@ -98,15 +98,15 @@ def _write_answers(assessment: Assessment, user: User, plan: UpgradePlan) -> Non
                     value=new.value,
                     comment=new.comment,
                     updated_by_id=user.id,
-                    needs_confirmation=new.needs_confirmation,
+                    carried_forward=new.needs_confirmation,
                 )
             )
         elif (row.value, row.comment or "") != (new.value, new.comment) or (
-            new.needs_confirmation and not row.needs_confirmation
+            new.needs_confirmation and not row.carried_forward
         ):
             row.value = new.value
             row.comment = new.comment
-            row.needs_confirmation = row.needs_confirmation or new.needs_confirmation
+            row.carried_forward = row.carried_forward or new.needs_confirmation
             row.updated_by_id = user.id
             row.version = row.version + 1  # a page opened before the upgrade cannot save over it
     db.session.flush()
@@ -154,21 +154,3 @@ def _audit(assessment: Assessment, user: User, plan: UpgradePlan) -> None:
             for o in plan.outcomes
         ],
     )
-
-
-def confirm_answer(assessment: Assessment, user: User, question_id: str) -> bool:
-    """Confirm an answer a catalogue upgrade carried; return whether it needed confirming."""
-    answer = assessment.answers_by_question().get(question_id)
-    if answer is None or not answer.needs_confirmation or not is_answered(answer.value):
-        return False  # an emptied answer is confirmed by choosing one on its page
-    touch_assessment(assessment, CONTENT_EDITABLE)
-    answer.needs_confirmation = False
-    audit.record_for(
-        assessment,
-        user,
-        "confirm",
-        question_id,
-        old={"value": answer.value},
-        new={"confirmed": True},
-    )
-    return True

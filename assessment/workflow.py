@@ -16,12 +16,13 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from assessment import audit, jobs, notices
-from assessment.catalogue import Catalogue
+from assessment.catalogue import Catalogue, is_answered
 from assessment.catalogue_versions import register as register_catalogue
 from assessment.editing import EditRefused, touch_assessment
 from assessment.extensions import db
 from assessment.importer import ImportedAssessment
 from assessment.models import (
+    CONTENT_EDITABLE,
     Answer,
     Assessment,
     AuditEvent,
@@ -32,7 +33,13 @@ from assessment.models import (
     utcnow,
 )
 from assessment.scoring import assessment_fingerprint
-from assessment.snapshot import answer_inputs
+from assessment.snapshot import answer_inputs, role_title
+
+DEFAULT_ATTESTATION = (
+    "I have read this self-assessment. To the best of my knowledge its answers, comments and "
+    "evidence describe the service as it is operated today, and I approve it on behalf of "
+    "the organisation."
+)
 
 
 class WorkflowError(Exception):
@@ -124,6 +131,7 @@ def approve(
     *,
     seen_fingerprint: str,
     seen_event_id: int | None = None,
+    attestation: str = "",
 ) -> Job:
     """Approve and lock exactly what the reviewer read, and queue the issuing of its PDF.
 
@@ -131,7 +139,8 @@ def approve(
     approved from; if the assessment differs now, nothing changes and the
     refusal says what changed since `seen_event_id` (the newest audit event
     on that page). The person who submitted it cannot approve it: sign-off
-    takes a second pair of eyes. The PDF is rendered by the returned job,
+    takes a second pair of eyes. `attestation` is the statement the approver
+    confirmed; it is stored with the approval, with their role. The PDF is rendered by the returned job,
     after this short transaction commits.
     """
     if assessment.submitted_by_id == user.id:
@@ -141,11 +150,15 @@ def approve(
     if Status(assessment.status) == Status.IN_REVIEW:
         if not seen_fingerprint:
             raise ContentChanged(
-                "The approval did not say which version you reviewed. Open the overview, "
-                "read the assessment and approve from there."
+                "The approval did not say which version you reviewed. Open the approval "
+                "page, read what it shows and approve from there."
             )
         if seen_fingerprint != review_fingerprint(assessment, catalogue):
             raise ContentChanged(_changed_since(assessment, seen_event_id))
+        if not attestation.strip():
+            raise WorkflowError(
+                "Confirm the attestation statement to approve: tick the box above the button."
+            )
     try:
         _move(
             assessment,
@@ -154,6 +167,8 @@ def approve(
             approved_by_id=user.id,
             approved_at=utcnow(),
             review_comment="",
+            attestation=attestation,
+            approved_by_role=role_title(user.id, assessment.organisation_id),
         )
     except ContentChanged:
         # Changed between this request's reads and its write: say what, as above.
@@ -174,6 +189,8 @@ CHANGE_NAMES = {
     "narrative": "the public narrative",
     "assignment": "the owner or due date of {target}",
     "status": "the status",
+    "confirm": "the confirmation of {target}",
+    "period": "the period",
 }
 
 
@@ -299,11 +316,15 @@ def open_imported_draft(
     return assessment
 
 
-def start_next_cycle(assessment: Assessment, user: User, catalogue: Catalogue) -> Assessment:
+def start_next_cycle(
+    assessment: Assessment, user: User, catalogue: Catalogue, period: str = ""
+) -> Assessment:
     """Open a new draft for the same service, carrying answers and link evidence forward.
 
-    Answers to questions the current catalogue no longer has are left behind;
-    uploaded files stay with the approved assessment they were checked for.
+    Carried answers are marked "carried forward": they count as complete only
+    once someone confirms them (`confirm_carried`). Answers to questions the
+    current catalogue no longer has are left behind; uploaded files stay with
+    the approved assessment they were checked for.
     """
     if assessment.status != Status.APPROVED:
         raise WorkflowError("The next cycle starts from an approved assessment.")
@@ -313,9 +334,14 @@ def start_next_cycle(assessment: Assessment, user: User, catalogue: Catalogue) -
         service_name=assessment.service_name,
         profile=assessment.profile or {},
         user=user,
-        details={"service": assessment.service_name, "carried_forward_from": assessment.id},
+        details={
+            "service": assessment.service_name,
+            "carried_forward_from": assessment.id,
+            "period": period,
+        },
         previous_id=assessment.id,
         public_narrative=assessment.public_narrative or "",
+        period=period,
     )
     for answer in assessment.answers:
         if answer.question_id in catalogue.questions:
@@ -325,6 +351,7 @@ def start_next_cycle(assessment: Assessment, user: User, catalogue: Catalogue) -
                     value=answer.value,
                     comment=answer.comment,
                     updated_by=user,
+                    carried_forward=is_answered(answer.value),
                 )
             )
     for item in assessment.evidence:
@@ -341,3 +368,42 @@ def start_next_cycle(assessment: Assessment, user: User, catalogue: Catalogue) -
             )
     db.session.flush()
     return draft
+
+
+def confirm_carried(assessment: Assessment, user: User, question_ids: list[str]) -> list[str]:
+    """Confirm carried-forward answers still hold, auditing each; return the ids confirmed.
+
+    One UPDATE clears the mark only where it is still set, so two people
+    confirming at once record each answer once. The caller commits.
+    """
+    if not question_ids:
+        return []
+    touch_assessment(assessment, CONTENT_EDITABLE)
+    confirmed = db.session.scalars(
+        sa.update(Answer)
+        .where(
+            Answer.assessment_id == assessment.id,
+            Answer.question_id.in_(question_ids),
+            Answer.carried_forward.is_(True),
+        )
+        .values(carried_forward=False)
+        .returning(Answer.question_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    audit.record_all_for(
+        assessment,
+        user,
+        "confirm",
+        [(qid, {"carried_forward": True}, {"carried_forward": False}) for qid in sorted(confirmed)],
+    )
+    return sorted(confirmed)
+
+
+def record_period(assessment: Assessment, user: User, period: str) -> bool:
+    """Change the cycle an assessment covers, auditing it; return whether it changed."""
+    old = assessment.period or ""
+    if period == old:
+        return False
+    touch_assessment(assessment, CONTENT_EDITABLE, period=period)
+    audit.record_for(assessment, user, "period", "period", old=old, new=period)
+    return True

@@ -236,10 +236,11 @@ class Client:
         )  # fmt: skip
         assert status == 302, f"login of {self.email} answered {status}"
 
-    def post_confirmed(self, kind: str, path: str, page: str) -> int:
-        """POST a confirmation button with its form's fields, as the page that shows it has them."""
-        _, text, _ = self.request("login", "GET", page)  # not counted in the mix
-        return self.request(kind, "POST", path, form_fields(text, action=path))[0]
+    def post_approval(self, assessment_id: int) -> int:
+        """Approve from the approval page with its form's fields, the attestation ticked."""
+        path = f"/assessments/{assessment_id}/approve"
+        _, text, _ = self.request("login", "GET", path)  # not counted in the mix
+        return self.request("approve", "POST", path, form_fields(text, action=path))[0]
 
     def load_principle(self, assessment_id: int, principle: str) -> list[tuple[str, str]]:
         status, page, _ = self.request(
@@ -570,9 +571,7 @@ def load_phase(port, seeded, clients: int, duration: float) -> Recorder:
         client.login()
         start_gate.wait()
         time.sleep(duration / 2)
-        client.post_confirmed(
-            "approve", f"/assessments/{review}/approve", f"/assessments/{review}/"
-        )
+        client.post_approval(review)
 
     def run(index: int, email: str, entry: dict) -> None:
         client = Client(port, recorder, email)

@@ -19,6 +19,7 @@ from typing import Any
 from assessment.method import numbered
 from assessment.results import (
     AuditEntry,
+    CommentEntry,
     EvidenceItem,
     Gap,
     PrincipleResult,
@@ -29,8 +30,10 @@ from assessment.results import (
 )
 
 # 1.1 added evidence, owners and due dates, the trend, the assessment
-# fingerprint, the public narrative, approval and the audit trail.
-SCHEMA_VERSION = "1.1"
+# fingerprint, the public narrative, approval and the audit trail; 1.2 the
+# period, the attestation and the approver's role, answers carried forward
+# and not yet confirmed, and the question comment threads.
+SCHEMA_VERSION = "1.2"
 
 CSV_HEADER = (
     "theme_id",
@@ -155,6 +158,7 @@ def _question(q: QuestionResult) -> dict[str, Any]:
         "recommendation": q.recommendation,
         "note": q.note,
         "evidence": [_evidence(e) for e in q.evidence],
+        "carried_forward": q.carried_forward,
     }
 
 
@@ -173,6 +177,7 @@ def _principle(p: PrincipleResult) -> dict[str, Any]:
         "band_colour": p.band_colour,
         "completion": p.completion,
         "answered_count": p.answered_count,
+        "carried_count": p.carried_count,
         "applicable_count": p.applicable_count,
         "owner": p.owner,
         "due_date": _plain(p.due_date),
@@ -240,6 +245,19 @@ def _audit(e: AuditEntry) -> dict[str, Any]:
     }
 
 
+def _comment(c: CommentEntry) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "thread_id": c.thread_id,
+        "question_id": c.question_id,
+        "at": _plain(c.at),
+        "who": c.who,
+        "body": c.body,
+        "resolved_at": _plain(c.resolved_at),
+        "resolved_by": c.resolved_by,
+    }
+
+
 def to_dict(scored: ScoredAssessment) -> dict[str, Any]:
     """Return the whole scored assessment as plain JSON-ready data."""
     info = scored.info
@@ -255,6 +273,9 @@ def to_dict(scored: ScoredAssessment) -> dict[str, Any]:
             "fingerprint": scored.fingerprint,
             "approved_at": _plain(info.approved_at),
             "approved_by": info.approved_by,
+            "approved_by_role": info.approved_by_role,
+            "attestation": info.attestation,
+            "period": info.period,
             "previous_assessment_id": info.previous_assessment_id,
             "public_narrative": info.public_narrative,
         },
@@ -281,6 +302,7 @@ def to_dict(scored: ScoredAssessment) -> dict[str, Any]:
         "gaps": [_gap(g, i) for i, g in enumerate(scored.gaps, start=1)],
         "trend": _trend(scored.trend),
         "audit": [_audit(e) for e in scored.info.audit],
+        "comments": [_comment(c) for c in scored.info.comments],
         "method": numbered(scored.method),
     }
 

@@ -70,15 +70,16 @@ def make_answer(assessment: Assessment, question_id: str, value, comment: str = 
 
 
 def approval_data(client, assessment_id: int) -> dict[str, str]:
-    """Return the approve form's hidden fields as the overview shows them to this client.
+    """Return the approve form's fields as the approval page shows them to this client, ticked.
 
-    An approval names what the reviewer read (its fingerprint), so a test
-    approves the way a person does: from the overview page.
+    An approval names what the reviewer read (its fingerprint) and confirms
+    the attestation, so a test approves the way a person does: from the
+    approval page.
     """
     import re
 
-    page = client.get(f"/assessments/{assessment_id}/").text
-    data = {}
+    page = client.get(f"/assessments/{assessment_id}/approve").text
+    data = {"attest": "y"}
     for name in ("fingerprint", "seen_event"):
         found = re.search(rf'<input[^>]* name="{name}" type="hidden" value="([^"]*)"', page)
         if found:
@@ -101,3 +102,7 @@ def register(client, app, *, organisation: str, name: str, email: str, password:
     with app.test_request_context():
         token = registration.make_token(details)
     return client.post(f"/auth/register/{token}", data={"password": password, "confirm": password})
+
+
+# A submit that goes ahead although questions are still open (the page asks first).
+SUBMIT_ANYWAY = {"incomplete_ok": "yes"}

@@ -68,6 +68,14 @@ POST_ROUTES = [
     "/assessments/{id}/principles/P1",
     "/auth/forgot",
     "/account/notices",
+    "/assessments/{id}/submit",
+    "/assessments/{id}/approve",
+    "/assessments/{id}/period",
+    "/assessments/{id}/next-cycle",
+    "/assessments/{id}/principles/P1/confirm",
+    "/assessments/{id}/questions/P1.1/comments",
+    "/assessments/{id}/comments/1/reply",
+    "/assessments/{id}/comments/1/resolve",
 ]
 
 

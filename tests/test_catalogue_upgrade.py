@@ -100,7 +100,7 @@ def _client(app, email):
 def _answers(app, aid):
     with app.app_context():
         rows = db.session.scalars(sa.select(Answer).where(Answer.assessment_id == aid))
-        return {a.question_id: (a.value, a.comment, a.needs_confirmation) for a in rows}
+        return {a.question_id: (a.value, a.comment, a.carried_forward) for a in rows}
 
 
 def _hidden(page: str, name: str) -> str:
@@ -207,9 +207,12 @@ def test_a_carried_answer_is_confirmed_once_and_the_flag_is_cleared(new_app, dra
         },
     )
     overview = admin.get(f"/assessments/{draft['id']}/").text
-    assert "Answers to confirm after the catalogue upgrade" in overview
-    assert admin.post(f"/assessments/{draft['id']}/questions/P6.1/confirm").status_code == 302
+    assert "Answers to confirm" in overview
+    confirmed = admin.post(
+        f"/assessments/{draft['id']}/principles/P6/confirm", data={"question": "P6.1"}
+    )
+    assert confirmed.status_code == 302
     assert _answers(new_app, draft["id"])["P6.1"] == ("3", "reworded question", False)
     page = admin.get(f"/assessments/{draft['id']}/principles/P2")
     assert page.status_code == 200
-    assert "to confirm" in page.text  # P2.3 and P2.8, carried by the split
+    assert "Carried forward: confirm" in page.text  # P2.3 and P2.8, carried by the split

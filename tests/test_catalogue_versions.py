@@ -17,7 +17,14 @@ from assessment.extensions import db
 from assessment.models import Assessment, CatalogueVersion, IssuedReport, Role
 from assessment.snapshot import score_for_report, score_stored
 from reports.pdf import render_pdf
-from tests.factories import PASSWORD, approval_data, make_answer, make_assessment, make_user
+from tests.factories import (
+    PASSWORD,
+    SUBMIT_ANYWAY,
+    approval_data,
+    make_answer,
+    make_assessment,
+    make_user,
+)
 
 CATALOGUES = Path(__file__).resolve().parent / "catalogues"
 OLD, NEW = CATALOGUES / "vp-1.0.0.yaml", CATALOGUES / "vp-1.1.0.yaml"
@@ -115,7 +122,10 @@ def test_an_approved_assessment_is_unchanged_by_a_catalogue_change(app):
             make_answer(assessment, qid, value, f"comment on {qid}")
         db.session.commit()
         aid, emails = assessment.id, (admin.email, reviewer.email)
-    assert _login(app, emails[0]).post(f"/assessments/{aid}/submit").status_code == 302
+    assert (
+        _login(app, emails[0]).post(f"/assessments/{aid}/submit", data=SUBMIT_ANYWAY).status_code
+        == 302
+    )
     approver = _login(app, emails[1])
     assert (
         approver.post(f"/assessments/{aid}/approve", data=approval_data(approver, aid)).status_code

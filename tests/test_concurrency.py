@@ -34,7 +34,14 @@ from assessment.models import (
 )
 from assessment.snapshot import score_stored
 from assessment.workflow import WorkflowError, approve, review_fingerprint, submit
-from tests.factories import PASSWORD, approval_data, make_answer, make_assessment, make_user
+from tests.factories import (
+    PASSWORD,
+    SUBMIT_ANYWAY,
+    approval_data,
+    make_answer,
+    make_assessment,
+    make_user,
+)
 
 ROUNDS = 4
 # The page sends every question: P1.1 as the fixture stored it.
@@ -207,7 +214,7 @@ def test_a_save_racing_an_approval_lands_before_it_or_is_refused(app, pair):
     """Whichever commits first wins; the other is refused, and what is issued is what is stored."""
     aid = pair["assessment_id"]
     respondent, reviewer = logged_in(app, pair["respondent"]), logged_in(app, pair["reviewer"])
-    respondent.post(f"/assessments/{aid}/submit")
+    respondent.post(f"/assessments/{aid}/submit", data=SUBMIT_ANYWAY)
     approval = approval_data(reviewer, aid)
     assert approval["fingerprint"]
 
@@ -237,7 +244,7 @@ def test_an_owner_change_racing_an_approval_lands_before_it_or_is_refused(app, p
     aid = pair["assessment_id"]
     respondent = logged_in(app, pair["respondent"])
     reviewer, admin = logged_in(app, pair["reviewer"]), logged_in(app, pair["admin"])
-    respondent.post(f"/assessments/{aid}/submit")
+    respondent.post(f"/assessments/{aid}/submit", data=SUBMIT_ANYWAY)
     outcomes = set()
     approval = approval_data(reviewer, aid)
 
@@ -270,7 +277,7 @@ def test_an_owner_change_racing_an_approval_lands_before_it_or_is_refused(app, p
 def test_an_approval_of_a_page_that_changed_since_says_what_changed(app, pair):
     aid = pair["assessment_id"]
     respondent, reviewer = logged_in(app, pair["respondent"]), logged_in(app, pair["reviewer"])
-    respondent.post(f"/assessments/{aid}/submit")
+    respondent.post(f"/assessments/{aid}/submit", data=SUBMIT_ANYWAY)
     seen = approval_data(reviewer, aid)
     # Another reviewer sends it back, the respondent changes an answer and submits again.
     other = logged_in(app, pair["admin"])
@@ -280,7 +287,7 @@ def test_an_approval_of_a_page_that_changed_since_says_what_changed(app, pair):
         data={"q_P1_1-answer": "4", "q_P1_1-comment": "now leading", "q_P1_1-base_version": "1"},
     )
     assert saved.status_code == 302
-    respondent.post(f"/assessments/{aid}/submit")
+    respondent.post(f"/assessments/{aid}/submit", data=SUBMIT_ANYWAY)
 
     response = reviewer.post(f"/assessments/{aid}/approve", data=seen)
     assert response.status_code == 409
@@ -298,7 +305,7 @@ def test_an_approval_of_a_page_that_changed_since_says_what_changed(app, pair):
 
 def test_an_approval_without_a_fingerprint_is_refused(app, pair):
     aid = pair["assessment_id"]
-    logged_in(app, pair["respondent"]).post(f"/assessments/{aid}/submit")
+    logged_in(app, pair["respondent"]).post(f"/assessments/{aid}/submit", data=SUBMIT_ANYWAY)
     response = logged_in(app, pair["reviewer"]).post(f"/assessments/{aid}/approve")
     assert response.status_code == 409
     assert "did not say which version you reviewed" in response.text
@@ -336,7 +343,7 @@ def _content(app, aid):
 @pytest.mark.parametrize(("route", "data"), IN_REVIEW_CHANGES)
 def test_in_review_the_content_is_read_only(app, pair, who, route, data):
     aid = pair["assessment_id"]
-    logged_in(app, pair["respondent"]).post(f"/assessments/{aid}/submit")
+    logged_in(app, pair["respondent"]).post(f"/assessments/{aid}/submit", data=SUBMIT_ANYWAY)
     before = _content(app, aid)
     response = logged_in(app, pair[who]).post(route.format(id=aid), data=data)
     assert response.status_code == 409
@@ -347,7 +354,7 @@ def test_in_review_the_content_is_read_only(app, pair, who, route, data):
 def test_in_review_the_pages_say_they_are_read_only(app, pair):
     aid = pair["assessment_id"]
     respondent = logged_in(app, pair["respondent"])
-    respondent.post(f"/assessments/{aid}/submit")
+    respondent.post(f"/assessments/{aid}/submit", data=SUBMIT_ANYWAY)
     page = respondent.get(f"/assessments/{aid}/principles/P1").text
     assert "in review: answers are read-only until a reviewer requests changes" in page
     assert 'name="save"' not in page
@@ -376,7 +383,7 @@ def test_every_content_change_moves_the_assessment_version_and_updated_at(app, p
             {"title": "Policy", "url": "https://example.org/p"},
         ),
         (f"/assessments/{aid}/assignments", {"q_P1-due_date": "2030-01-01"}),
-        (f"/assessments/{aid}/submit", {}),
+        (f"/assessments/{aid}/submit", SUBMIT_ANYWAY),
     ]
     version, updated = version_and_time()
     for url, data in steps:
@@ -496,7 +503,9 @@ def test_an_approval_and_an_owner_change_on_the_same_state_never_both_succeed(ap
         user = db.session.get(User, users["reviewer"])
         seen = review_fingerprint(assessment, current_catalogue())
         barrier.wait()
-        approve(assessment, user, current_catalogue(), seen_fingerprint=seen)
+        approve(
+            assessment, user, current_catalogue(), seen_fingerprint=seen, attestation="I attest."
+        )
         return "approved"
 
     def do_touch(barrier):

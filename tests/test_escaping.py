@@ -6,7 +6,7 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from tests.factories import register
+from tests.factories import SUBMIT_ANYWAY, register
 
 SCRIPT = "<script>alert('x')</script>"
 ESCAPED = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
@@ -73,7 +73,7 @@ def hostile(app, client):
             "password": "a long enough password",
         },
     )
-    client.post(f"{base}/submit")
+    client.post(f"{base}/submit", data=SUBMIT_ANYWAY)
     reviewer.post(f"{base}/request-changes", data={"comment": f"Review {SCRIPT}"})
     return base
 

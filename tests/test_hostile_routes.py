@@ -82,6 +82,19 @@ FIELD_NAMES = [
     "save_next",
     "next",
     "person",
+    "body",
+    "period",
+    "incomplete_ok",
+    "attest",
+    "question",
+    "principle",
+    "from",
+    "to",
+    "status",
+    "service",
+    "sort",
+    "state",
+    "page",
 ]
 json_values = st.recursive(
     st.none()
@@ -117,6 +130,7 @@ def _request(route: str, organisation, draw) -> tuple[str, str, dict]:  # noqa: 
         "link_evidence": organisation["link_evidence"],
         "organisation": organisation["organisation"],
         "job": organisation["job"],
+        "comment": organisation["comment"],
     }
     # A real id renders the whole PDF (seconds each); the PDF routes get made-up ids only.
     use_real = not path.endswith(".pdf")

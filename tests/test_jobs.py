@@ -15,7 +15,14 @@ import sqlalchemy as sa
 import reports.pdf
 from assessment.extensions import db
 from assessment.models import Assessment, IssuedReport, Job, JobState, Role, Status
-from tests.factories import PASSWORD, approval_data, make_answer, make_assessment, make_user
+from tests.factories import (
+    PASSWORD,
+    SUBMIT_ANYWAY,
+    approval_data,
+    make_answer,
+    make_assessment,
+    make_user,
+)
 from tests.sqlite_lock import write_lock_free
 from tests.worker import run_burst_worker
 
@@ -36,7 +43,9 @@ def in_review(app):
     respondent_client, reviewer_client = (app.test_client(), app.test_client())
     for client, email in zip((respondent_client, reviewer_client), emails, strict=True):
         client.post("/auth/login", data={"email": email, "password": PASSWORD})
-    assert respondent_client.post(f"/assessments/{aid}/submit").status_code == 302
+    assert (
+        respondent_client.post(f"/assessments/{aid}/submit", data=SUBMIT_ANYWAY).status_code == 302
+    )
     return {"id": aid, "reviewer": reviewer_client}
 
 

@@ -29,7 +29,14 @@ from assessment.models import (
 )
 from assessment.notices import kinds
 from tests import mailserver, test_jobs
-from tests.factories import PASSWORD, approval_data, make_answer, make_assessment, make_user
+from tests.factories import (
+    PASSWORD,
+    SUBMIT_ANYWAY,
+    approval_data,
+    make_answer,
+    make_assessment,
+    make_user,
+)
 from tests.mailserver import EXTERNAL_URL, SENDER, BufferedClient, free_port, mail_settings
 from tests.worker import run_burst_worker
 
@@ -110,7 +117,7 @@ def stored_mail(app):
 
 def test_submitting_tells_the_reviewers_and_admins_with_a_link_to_the_assessment(app, team, smtp):
     respondent = client_for(app, team.emails["respondent"])
-    response = respondent.post(f"/assessments/{team.id}/submit")
+    response = respondent.post(f"/assessments/{team.id}/submit", data=SUBMIT_ANYWAY)
     assert response.status_code == 302
     # The reviewer and the admin; not the submitter, the viewer, another respondent or outsiders.
     assert recipients(smtp) == ["ada@example.org", "reviewer@example.org"]
@@ -136,7 +143,9 @@ def test_a_host_header_never_makes_the_links(app, team, smtp):
     evil = {"base_url": "http://evil.example"}
     login = {"email": team.emails["respondent"], "password": PASSWORD}
     assert client.post("/auth/login", data=login, **evil).status_code == 302
-    assert client.post(f"/assessments/{team.id}/submit", **evil).status_code == 302
+    assert (
+        client.post(f"/assessments/{team.id}/submit", data=SUBMIT_ANYWAY, **evil).status_code == 302
+    )
     assert len(smtp.messages) == 2
     assert not any("evil.example" in m.body for m in smtp.messages)
 
@@ -150,7 +159,9 @@ def test_requesting_changes_tells_the_submitter_and_the_owners(app, team, smtp):
         ).status_code
         == 302
     )
-    client_for(app, team.emails["respondent"]).post(f"/assessments/{team.id}/submit")
+    client_for(app, team.emails["respondent"]).post(
+        f"/assessments/{team.id}/submit", data=SUBMIT_ANYWAY
+    )
     smtp.clear()
     reviewer = client_for(app, team.emails["reviewer"])
     response = reviewer.post(
@@ -170,7 +181,7 @@ def test_approval_tells_the_submitter_and_the_contributors(app, team, smtp):
     helper = client_for(app, team.emails["helper"])
     answer(helper, team.id)
     respondent = client_for(app, team.emails["respondent"])
-    respondent.post(f"/assessments/{team.id}/submit")
+    respondent.post(f"/assessments/{team.id}/submit", data=SUBMIT_ANYWAY)
     smtp.clear()
     reviewer = client_for(app, team.emails["reviewer"])
     response = reviewer.post(
@@ -280,7 +291,9 @@ def test_the_server_login_is_used_when_configured(app, team, smtp_with_login):
     app.config.update(
         MAIL_PORT=smtp_with_login.port, MAIL_USERNAME="vp-app", MAIL_PASSWORD="s3cret-123"
     )
-    client_for(app, team.emails["respondent"]).post(f"/assessments/{team.id}/submit")
+    client_for(app, team.emails["respondent"]).post(
+        f"/assessments/{team.id}/submit", data=SUBMIT_ANYWAY
+    )
     assert smtp_with_login.logins == [("vp-app", "s3cret-123")]  # one connection for both
     assert recipients(smtp_with_login) == ["ada@example.org", "reviewer@example.org"]
 
@@ -312,7 +325,9 @@ def test_a_kind_turned_off_sends_nothing_of_that_kind(app, team, smtp):
     assert 'value="review_requested">' in page  # shown, unchecked
     assert 'checked id="wanted-0"' not in page
 
-    client_for(app, team.emails["respondent"]).post(f"/assessments/{team.id}/submit")
+    client_for(app, team.emails["respondent"]).post(
+        f"/assessments/{team.id}/submit", data=SUBMIT_ANYWAY
+    )
     assert recipients(smtp) == ["ada@example.org"]  # the admin still gets it
 
     # Other kinds still come: an assignment reaches the reviewer.
@@ -327,7 +342,9 @@ def test_all_off_silences_every_kind_and_turning_it_on_again_restores_the_choice
     reviewer = client_for(app, team.emails["reviewer"])
     wanted = [k.name for k in kinds.optional_kinds() if k.name != "assignment"]
     reviewer.post("/account/notices", data={"wanted": wanted, "all_off": "y", "submit": "Save"})
-    client_for(app, team.emails["respondent"]).post(f"/assessments/{team.id}/submit")
+    client_for(app, team.emails["respondent"]).post(
+        f"/assessments/{team.id}/submit", data=SUBMIT_ANYWAY
+    )
     client_for(app, team.emails["admin"]).post(
         f"/assessments/{team.id}/assignments", data={"q_P1-owner": _user_id(app, "reviewer")}
     )
@@ -382,7 +399,9 @@ def test_without_a_mail_server_the_e_mail_goes_to_the_log_and_the_page_says_so(
     app.config["MAIL_SERVER"] = None
     caplog.set_level(logging.INFO, logger="assessment")
     respondent = client_for(app, team.emails["respondent"])
-    response = respondent.post(f"/assessments/{team.id}/submit", follow_redirects=True)
+    response = respondent.post(
+        f"/assessments/{team.id}/submit", data=SUBMIT_ANYWAY, follow_redirects=True
+    )
     assert response.status_code == 200
     assert (
         "E-mail is not configured, so 2 e-mails (review requested) "
@@ -419,7 +438,9 @@ def test_with_the_mail_server_down_the_action_succeeds_and_the_failure_is_logged
     app.config["MAIL_PORT"] = free_port()  # nothing listens there
     caplog.set_level(logging.INFO, logger="assessment")
     respondent = client_for(app, team.emails["respondent"])
-    response = respondent.post(f"/assessments/{team.id}/submit", follow_redirects=True)
+    response = respondent.post(
+        f"/assessments/{team.id}/submit", data=SUBMIT_ANYWAY, follow_redirects=True
+    )
     assert response.status_code == 200
     assert "Submitted for review." in response.text
     with app.app_context():
@@ -445,7 +466,9 @@ def test_with_the_mail_server_down_the_action_succeeds_and_the_failure_is_logged
 
 def test_a_failed_e_mail_is_tried_three_times_at_most(app, team, smtp):
     app.config["MAIL_PORT"] = free_port()
-    client_for(app, team.emails["respondent"]).post(f"/assessments/{team.id}/submit")
+    client_for(app, team.emails["respondent"]).post(
+        f"/assessments/{team.id}/submit", data=SUBMIT_ANYWAY
+    )
     runner = app.test_cli_runner()
     for _ in range(3):
         runner.invoke(args=["send-reminders"])
@@ -468,10 +491,10 @@ def test_a_failed_e_mail_is_tried_three_times_at_most(app, team, smtp):
 
 def test_a_change_that_rolls_back_sends_nothing(app, team, smtp):
     respondent = client_for(app, team.emails["respondent"])
-    respondent.post(f"/assessments/{team.id}/submit")
+    respondent.post(f"/assessments/{team.id}/submit", data=SUBMIT_ANYWAY)
     smtp.clear()
     # Submitting again is refused (already in review): no e-mail for a change that did not happen.
-    refused = respondent.post(f"/assessments/{team.id}/submit")
+    refused = respondent.post(f"/assessments/{team.id}/submit", data=SUBMIT_ANYWAY)
     assert refused.status_code == 409
     assert smtp.messages == []
     assert len(stored_mail(app)) == 2
@@ -489,7 +512,9 @@ def test_nothing_is_sent_inside_a_database_transaction(app, team, smtp, monkeypa
         return real_send(self, outgoing)
 
     monkeypatch.setattr(mail.Postbox, "send", watched)
-    client_for(app, team.emails["respondent"]).post(f"/assessments/{team.id}/submit")
+    client_for(app, team.emails["respondent"]).post(
+        f"/assessments/{team.id}/submit", data=SUBMIT_ANYWAY
+    )
     assert seen == [False, False]
     assert len(smtp.messages) == 2
 
@@ -512,7 +537,9 @@ def test_removed_members_get_nothing(app, team, smtp):
         ).one()
         db.session.execute(sa.delete(Membership).where(Membership.user_id == reviewer.id))
         db.session.commit()
-    client_for(app, team.emails["respondent"]).post(f"/assessments/{team.id}/submit")
+    client_for(app, team.emails["respondent"]).post(
+        f"/assessments/{team.id}/submit", data=SUBMIT_ANYWAY
+    )
     assert recipients(smtp) == ["ada@example.org"]
 
 
@@ -520,7 +547,9 @@ def test_answers_by_the_approver_do_not_make_them_a_recipient(app, team, smtp):
     with app.app_context():
         make_answer(db.session.get(Assessment, team.id), "P1.2", "2")
         db.session.commit()
-    client_for(app, team.emails["respondent"]).post(f"/assessments/{team.id}/submit")
+    client_for(app, team.emails["respondent"]).post(
+        f"/assessments/{team.id}/submit", data=SUBMIT_ANYWAY
+    )
     smtp.clear()
     admin = client_for(app, team.emails["admin"])
     admin.post(f"/assessments/{team.id}/approve", data=approval_data(admin, team.id))
@@ -539,7 +568,7 @@ def test_with_redis_the_e_mail_goes_through_the_queue_and_a_worker_sends_it(
     queue = f"vp-test-{uuid.uuid4().hex[:12]}"
     app.config.update(REDIS_URL=redis_url, JOBS_QUEUE=queue)
     respondent = client_for(app, team.emails["respondent"])
-    assert respondent.post(f"/assessments/{team.id}/submit").status_code == 302
+    assert respondent.post(f"/assessments/{team.id}/submit", data=SUBMIT_ANYWAY).status_code == 302
     assert smtp.messages == []  # the web process only queued it
     with app.app_context():
         job = db.session.scalars(sa.select(Job).where(Job.kind == "send_mail")).one()

@@ -11,7 +11,17 @@ import pytest
 import sqlalchemy as sa
 
 from assessment.extensions import db
-from assessment.models import Assessment, Evidence, Job, JobState, Membership, Role, Status, utcnow
+from assessment.models import (
+    Assessment,
+    Evidence,
+    Job,
+    JobState,
+    Membership,
+    QuestionComment,
+    Role,
+    Status,
+    utcnow,
+)
 from tests.factories import PASSWORD, make_answer, make_assessment, make_user
 
 ROLES = ["admin", "respondent", "reviewer", "viewer"]
@@ -159,6 +169,51 @@ ROUTES = {
     ),
     "remove a member": ("POST", "/members/{membership}/remove", {}, None, "yes no no no"),
     "switch organisation": ("POST", "/members/switch/{organisation}", {}, None, "yes yes yes yes"),
+    "submit check page": ("GET", "/assessments/{id}/submit", {}, None, "yes yes no no"),
+    "approval page": ("GET", "/assessments/{id}/approve", {}, Status.IN_REVIEW, "yes no yes no"),
+    "set the period": (
+        "POST",
+        "/assessments/{id}/period",
+        {"period": "FY2026 H1"},
+        None,
+        "yes yes no no",
+    ),
+    "confirm carried-forward answers": (
+        "POST",
+        "/assessments/{id}/principles/P1/confirm",
+        {"question": "P1.1"},
+        None,
+        "yes yes no no",
+    ),
+    "comments page": ("GET", "/assessments/{id}/comments", {}, None, "yes yes yes yes"),
+    "comment on a question": (
+        "POST",
+        "/assessments/{id}/questions/P1.1/comments",
+        {"body": "Which hash lists?"},
+        None,
+        "yes no yes no",
+    ),
+    "reply to a comment": (
+        "POST",
+        "/assessments/{id}/comments/{comment}/reply",
+        {"body": "The IWF list."},
+        None,
+        "yes yes yes no",
+    ),
+    "resolve a comment": (
+        "POST",
+        "/assessments/{id}/comments/{comment}/resolve",
+        {},
+        None,
+        "yes no yes no",
+    ),
+    "download the history csv": (
+        "GET",
+        "/assessments/{id}/history.csv",
+        {},
+        None,
+        "yes yes yes yes",
+    ),
     "e-mail preferences page": ("GET", "/account/notices", {}, None, "yes yes yes yes"),
     "choose which e-mails to get": (
         "POST",
@@ -174,13 +229,6 @@ ROUTES = {
         {"seen_version": "1", "target": "0" * 64},
         None,
         "yes no no no",
-    ),
-    "confirm a carried answer": (
-        "POST",
-        "/assessments/{id}/questions/P1.1/confirm",
-        {},
-        None,
-        "yes yes no no",
     ),
     "retry a failed job": (
         "POST",
@@ -244,8 +292,17 @@ def organisation(app):
             error="out of fonts",
         )
         db.session.add(job)
+        comment = QuestionComment(
+            organisation_id=org.id,
+            assessment_id=assessment.id,
+            question_id="P1.1",
+            author_id=admin.id,
+            body="Which hash lists?",
+        )
+        db.session.add(comment)
         db.session.commit()
         ids = {
+            "comment": comment.id,
             "job": job.id,
             "assessment": assessment.id,
             "link_evidence": link.id,
@@ -312,6 +369,7 @@ def test_each_role_can_do_exactly_what_the_table_says(app, organisation, route, 
         link_evidence=organisation["link_evidence"],
         organisation=organisation["organisation"],
         job=organisation["job"],
+        comment=organisation["comment"],
     )
     response = client.open(url, method=method, data=_form_data(data))
 

@@ -7,7 +7,14 @@ import sqlalchemy as sa
 
 from assessment.extensions import db
 from assessment.models import Answer, Assessment, AuditEvent, Evidence, IssuedReport, Role
-from tests.factories import PASSWORD, approval_data, make_answer, make_assessment, make_user
+from tests.factories import (
+    PASSWORD,
+    SUBMIT_ANYWAY,
+    approval_data,
+    make_answer,
+    make_assessment,
+    make_user,
+)
 
 
 @pytest.fixture
@@ -53,7 +60,7 @@ def test_the_full_path_from_draft_to_approved(app, team):
     respondent = client_for(app, team["respondent"])
     reviewer = client_for(app, team["reviewer"])
 
-    assert respondent.post(f"/assessments/{aid}/submit").status_code == 302
+    assert respondent.post(f"/assessments/{aid}/submit", data=SUBMIT_ANYWAY).status_code == 302
     assert status_of(app, aid) == "in_review"
 
     response = reviewer.post(
@@ -63,7 +70,7 @@ def test_the_full_path_from_draft_to_approved(app, team):
     assert status_of(app, aid) == "changes_requested"
     assert "Add the IWF list" in respondent.get(f"/assessments/{aid}/").text
 
-    respondent.post(f"/assessments/{aid}/submit")
+    respondent.post(f"/assessments/{aid}/submit", data=SUBMIT_ANYWAY)
     approval = approval_data(reviewer, aid)
     assert reviewer.post(f"/assessments/{aid}/approve", data=approval).status_code == 302
     assert status_of(app, aid) == "approved"
@@ -84,7 +91,7 @@ def test_the_full_path_from_draft_to_approved(app, team):
 
 def test_request_changes_needs_a_comment(app, team):
     aid = team["assessment_id"]
-    client_for(app, team["respondent"]).post(f"/assessments/{aid}/submit")
+    client_for(app, team["respondent"]).post(f"/assessments/{aid}/submit", data=SUBMIT_ANYWAY)
     response = client_for(app, team["reviewer"]).post(
         f"/assessments/{aid}/request-changes", data={"comment": " "}
     )
@@ -103,7 +110,7 @@ def test_a_draft_cannot_be_approved_before_review(app, team):
 def test_the_submitter_cannot_approve_their_own_submission(app, team):
     aid = team["assessment_id"]
     admin = client_for(app, team["admin"])
-    admin.post(f"/assessments/{aid}/submit")
+    admin.post(f"/assessments/{aid}/submit", data=SUBMIT_ANYWAY)
     response = admin.post(f"/assessments/{aid}/approve", data=approval_data(admin, aid))
     assert response.status_code == 409
     assert "someone else" in response.text
@@ -114,7 +121,7 @@ def test_the_submitter_cannot_approve_their_own_submission(app, team):
 @pytest.fixture
 def approved(app, team):
     aid = team["assessment_id"]
-    client_for(app, team["respondent"]).post(f"/assessments/{aid}/submit")
+    client_for(app, team["respondent"]).post(f"/assessments/{aid}/submit", data=SUBMIT_ANYWAY)
     reviewer = client_for(app, team["reviewer"])
     approval = approval_data(reviewer, aid)
     assert reviewer.post(f"/assessments/{aid}/approve", data=approval).status_code == 302
@@ -128,7 +135,7 @@ LOCKED_CHANGES = [
     ),
     ("/assessments/{id}/profile", {"q_search": "no"}),
     ("/assessments/{id}/assignments", {}),
-    ("/assessments/{id}/submit", {}),
+    ("/assessments/{id}/submit", SUBMIT_ANYWAY),
     ("/assessments/{id}/request-changes", {"comment": "reopen"}),
     ("/assessments/{id}/approve", {}),
 ]

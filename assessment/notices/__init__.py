@@ -21,6 +21,7 @@ from assessment.notices.events import (
     changes_requested,
     invitation,
     password_reset,
+    question_comment,
     review_requested,
 )
 
@@ -31,5 +32,6 @@ __all__ = [
     "changes_requested",
     "invitation",
     "password_reset",
+    "question_comment",
     "review_requested",
 ]

@@ -1,8 +1,9 @@
 """The daily digest (`flask send-reminders`): what is due within 7 days or overdue, once a day.
 
 Items: principles a person owns with a due date up to 7 days ahead (or
-past), in assessments not yet approved; and assessments in review waiting
-for a reviewer or admin other than the person who submitted them.
+past), in assessments not yet approved; assessments in review waiting
+for a reviewer or admin other than the person who submitted them; and
+question comments waiting for an answer (see `_add_waiting_comments`).
 
 Safe to run twice a day from cron: for each person, the items of their
 digest are recorded in `reminder_sent` (unique per person, item and day;
@@ -23,6 +24,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from assessment.catalogue_versions import catalogue_for
 from assessment.db import write_transaction
@@ -31,6 +33,7 @@ from assessment.models import (
     Assessment,
     Assignment,
     Membership,
+    QuestionComment,
     ReminderSent,
     Role,
     Status,
@@ -144,7 +147,55 @@ def due_items(day: date) -> dict[int, list[DueItem]]:
                 link=events.link("assessments.overview", assessment_id=assessment.id),
             )
         )
+    _add_waiting_comments(items)
     return items
+
+
+def _add_waiting_comments(items: dict[int, list[DueItem]]) -> None:
+    """Add open question comments whose next move is someone's, to that person's items.
+
+    A comment nobody answered yet waits for the principle's owner and the
+    answer's last author; a reply waits for the person who opened the thread.
+    """
+    threads = db.session.scalars(
+        sa.select(QuestionComment)
+        .join(Assessment, Assessment.id == QuestionComment.assessment_id)
+        .where(
+            QuestionComment.thread_id.is_(None),
+            QuestionComment.resolved_at.is_(None),
+            Assessment.status != Status.APPROVED,
+        )
+        .options(selectinload(QuestionComment.replies))
+        .order_by(QuestionComment.id)
+    ).all()
+    for thread in threads:
+        assessment = db.session.get(Assessment, thread.assessment_id)
+        last = thread.replies[-1] if thread.replies else thread
+        if not thread.replies:
+            people = events.question_people(assessment, thread.question_id)
+        else:
+            people = {thread.author_id} if last.author_id != thread.author_id else set()
+        members = {u.id for u in events.members_of(assessment.organisation_id, user_ids=people)}
+        principle_id = catalogue_for(assessment).principle_ids_by_question.get(thread.question_id)
+        for user_id in sorted(members - {last.author_id}):
+            items.setdefault(user_id, []).append(
+                DueItem(
+                    key=f"comment:{thread.id}@{last.id}",
+                    kind="comment",
+                    organisation=assessment.organisation.name,
+                    service=assessment.service_name,
+                    title=f"Answer the comment on {thread.question_id}",
+                    waiting_since=last.created_at,
+                    link=events.link(
+                        "assessments.principle",
+                        assessment_id=assessment.id,
+                        principle_id=principle_id,
+                        _anchor=f"comments-{thread.question_id}",
+                    )
+                    if principle_id
+                    else None,
+                )
+            )
 
 
 @dataclass

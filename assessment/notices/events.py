@@ -20,11 +20,14 @@ from assessment.catalogue_versions import catalogue_for
 from assessment.extensions import db
 from assessment.links import NoExternalURL, absolute_url_for
 from assessment.models import (
+    Answer,
     Assessment,
+    Assignment,
     AuditEvent,
     Invitation,
     MailMessage,
     Membership,
+    QuestionComment,
     Role,
     User,
 )
@@ -301,7 +304,61 @@ def registration_exists(user: User, login_link: str, reset_link: str) -> None:
     )
 
 
-# Question comments (issue 9, item 5) plug in here: register a kind in `kinds.py`,
-# add `question_comment(comment, actor)` choosing its recipients like the functions
-# above, a `templates/mail/question_comment.txt`, and call it from the domain
-# function that stores the comment, inside its transaction.
+def question_comment(
+    assessment: Assessment,
+    comment: QuestionComment,
+    actor: User,
+    *,
+    thread: QuestionComment | None = None,
+) -> list[MailMessage]:
+    """Tell the people concerned about a comment on a question.
+
+    A new comment goes to the owner of the question's principle and the last
+    author of its answer; a reply goes to everyone who wrote in the thread.
+    """
+    if thread is None:
+        people = question_people(assessment, comment.question_id)
+    else:
+        people = {thread.author_id} | {r.author_id for r in thread.replies}
+    catalogue = catalogue_for(assessment)
+    principle_id = catalogue.principle_ids_by_question.get(comment.question_id)
+    question = catalogue.questions.get(comment.question_id)
+    return _notify(
+        kinds.QUESTION_COMMENT,
+        members_of(assessment.organisation_id, user_ids={i for i in people if i}),
+        actor=actor,
+        subject=(
+            f"{'Reply' if thread is not None else 'Comment'} on {comment.question_id}: "
+            f"{assessment.service_name} ({assessment.organisation.name})"
+        ),
+        organisation_id=assessment.organisation_id,
+        ref=f"comment:{thread.id if thread is not None else comment.id}",
+        comment=comment,
+        is_reply=thread is not None,
+        question_text=question.text if question else "",
+        question_link=link(
+            "assessments.principle",
+            assessment_id=assessment.id,
+            principle_id=principle_id,
+            _anchor=comment.question_id,
+        )
+        if principle_id
+        else None,
+        **_assessment_context(assessment),
+    )
+
+
+def question_people(assessment: Assessment, question_id: str) -> set[int]:
+    """Return the owner of the question's principle and the last author of its answer."""
+    principle_id = catalogue_for(assessment).principle_ids_by_question.get(question_id)
+    owner = db.session.scalar(
+        sa.select(Assignment.owner_id).where(
+            Assignment.assessment_id == assessment.id, Assignment.principle_id == principle_id
+        )
+    )
+    author = db.session.scalar(
+        sa.select(Answer.updated_by_id).where(
+            Answer.assessment_id == assessment.id, Answer.question_id == question_id
+        )
+    )
+    return {i for i in (owner, author) if i}

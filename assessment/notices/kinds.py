@@ -74,6 +74,13 @@ ASSIGNMENT = register(
         "assignment", "assignment", "A principle is assigned to you, or its due date changes"
     )
 )
+QUESTION_COMMENT = register(
+    NoticeKind(
+        "question_comment",
+        "question comment",
+        "A comment on a question you own or answered, or a reply in a thread you wrote in",
+    )
+)
 DIGEST = register(
     NoticeKind(
         "digest",

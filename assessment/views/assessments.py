@@ -28,12 +28,10 @@ from assessment.answers import (
     record_profile,
 )
 from assessment.applicability import applicable_questions
-from assessment.assignments import assigned_to
-from assessment.catalogue import Catalogue, Principle, Question
+from assessment.catalogue import Catalogue, Principle, Question, is_answered
 from assessment.catalogue_versions import catalogue_for
 from assessment.extensions import current_catalogue, db
 from assessment.forms import (
-    ApproveForm,
     ConfirmForm,
     NarrativeForm,
     RequestChangesForm,
@@ -47,7 +45,7 @@ from assessment.forms import (
     rebase,
 )
 from assessment.jobs import latest_job, latest_jobs
-from assessment.listing import assessments_page, score_listed
+from assessment.listing import SORTS, ListFilter, assessments_page, choices, score_listed
 from assessment.logs import security_event
 from assessment.models import Assessment
 from assessment.progress import (
@@ -59,7 +57,8 @@ from assessment.progress import (
 from assessment.question_filters import FILTERS
 from assessment.snapshot import score_stored
 from assessment.views.evidence import act_on_evidence, typed_evidence_added
-from assessment.workflow import latest_event_id, open_draft, review_fingerprint
+from assessment.waiting import waiting_for
+from assessment.workflow import open_draft
 
 bp = Blueprint("assessments", __name__, url_prefix="/assessments")
 
@@ -75,14 +74,28 @@ def _members_only():
 def index():
     """List the organisation's assessments, a page at a time, with their overall score."""
     catalogue = current_catalogue()
-    page = assessments_page(assessments_query(), request.args.get("page", "1"))
+    wanted = ListFilter.from_args(request.args)
+    page = assessments_page(
+        wanted.apply(assessments_query()), request.args.get("page", "1"), sort=wanted.sort
+    )
+    periods, services = choices(assessments_query())
     return render_template(
         "assessments/index.html",
         page=page,
         assessments=page.assessments,
         scored=score_listed(page.assessments, catalogue_for),
         jobs=latest_jobs([a.id for a in page.assessments if a.locked]),
-        mine=assigned_to(current_user, current_organisation_id()),
+        waiting=waiting_for(
+            current_user,
+            current_organisation_id(),
+            may_review=can(Permission.REVIEW),
+            may_answer=can(Permission.ANSWER),
+            today=date.today(),
+        ),
+        wanted=wanted,
+        periods=periods,
+        services=services,
+        sorts=SORTS,
         catalogue=catalogue,
         today=date.today(),
         can_answer=can(Permission.ANSWER),
@@ -104,7 +117,8 @@ def new():
             service_name=service_name,
             profile=profile,
             user=current_user,
-            details={"service": service_name, "profile": profile},
+            details={"service": service_name, "profile": profile, "period": form.period.data or ""},
+            period=form.period.data or "",
         )
         db.session.commit()
         flash(f"Assessment of {assessment.service_name} created.", "success")
@@ -119,18 +133,10 @@ def overview(assessment_id: int):
     assessment = get_assessment_or_404(assessment_id)
     catalogue = catalogue_for(assessment)
     scored = score_stored(assessment, catalogue)
-    approve_form = None
-    if assessment.in_review and can(Permission.REVIEW):
-        # The approval names exactly what this page shows; it is refused if that changes.
-        approve_form = ApproveForm(
-            fingerprint=review_fingerprint(assessment, catalogue),
-            seen_event=str(latest_event_id(assessment)),
-        )
     return render_template(
         "assessments/overview.html",
         assessment=assessment,
         scored=scored,
-        approve_form=approve_form,
         job=latest_job(assessment.id) if assessment.locked else None,
         confirm=ConfirmForm(),
         changes_form=RequestChangesForm(),
@@ -142,12 +148,20 @@ def overview(assessment_id: int):
         upgrade_available=assessment.content_editable and catalogue is not current_catalogue(),
         current_catalogue_version=current_catalogue().version,
         scored_catalogue=catalogue,
-        to_confirm=[
-            (a.question_id, catalogue.questions[a.question_id], a.value)
-            for a in sorted(assessment.answers, key=lambda a: a.question_id)
-            if a.needs_confirmation and a.question_id in catalogue.questions
-        ],
+        to_confirm=_carried_by_principle(assessment, catalogue),
     )
+
+
+def _carried_by_principle(assessment: Assessment, catalogue: Catalogue) -> list[tuple[str, int]]:
+    """Count each principle's carried-forward answers still to confirm, in catalogue order."""
+    carried = {
+        a.question_id for a in assessment.answers if a.carried_forward and is_answered(a.value)
+    }
+    counts = [
+        (principle.id, sum(q.id in carried for q in principle.questions))
+        for principle in catalogue.principles.values()
+    ]
+    return [(principle_id, count) for principle_id, count in counts if count]
 
 
 @bp.route("/<int:assessment_id>/profile", methods=["GET", "POST"])
@@ -231,7 +245,6 @@ class PrinciplePage:
             form=form,
             field_name=field_name,
             conflicts={c.question_id: c for c in conflicts},
-            to_confirm={a.question_id for a in self.assessment.answers if a.needs_confirmation},
             catalogue=self.catalogue,
             principle_ids=list(self.catalogue.principles),
             editable=may_answer(self.assessment),

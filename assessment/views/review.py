@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from assessment import jobs
@@ -15,7 +25,9 @@ from assessment.access import (
     require,
 )
 from assessment.assignments import current_plans, members_of, record_assignments
+from assessment.catalogue import Catalogue
 from assessment.catalogue_versions import catalogue_for
+from assessment.comments import threads_of
 from assessment.extensions import current_catalogue, db
 from assessment.forms import (
     ApproveForm,
@@ -27,20 +39,26 @@ from assessment.forms import (
     build_assignment_form,
     field_name,
 )
+from assessment.history import HistoryFilter, history_csv, history_page, parse_date
 from assessment.inputs import parse_id
 from assessment.models import (
     CONTENT_EDITABLE,
     PLANNING_EDITABLE,
     Assessment,
-    AuditEvent,
     Job,
     JobState,
 )
+from assessment.review_forms import ConfirmCarriedForm, PeriodForm, SubmitForm
+from assessment.snapshot import score_stored
 from assessment.workflow import (
     WorkflowError,
     approve,
+    confirm_carried,
+    latest_event_id,
     record_narrative,
+    record_period,
     request_changes,
+    review_fingerprint,
     start_next_cycle,
     submit,
 )
@@ -71,21 +89,40 @@ def _refused(assessment: Assessment, message: str):
     return page, 422
 
 
-def _confirmed(assessment_id: int, permission: Permission, *, locked_ok: bool = False):
-    """Return the assessment a confirmed button changes (404, 403, 409; 400 if unconfirmed).
+def _still_open(assessment: Assessment) -> tuple[list, list]:
+    """Return the applicable questions still unanswered, and those carried forward unconfirmed."""
+    scored = score_stored(assessment, catalogue_for(assessment), with_trend=False)
+    questions = [q for q in scored.questions if q.applicable]
+    unanswered = [q for q in questions if not q.answered]
+    unconfirmed = [q for q in questions if q.carried_forward]
+    return unanswered, unconfirmed
 
-    A refused change (WorkflowError) is answered by the app's error handler.
-    """
-    assessment = get_changeable_assessment_or_404(assessment_id, permission, locked_ok=locked_ok)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    return assessment
+
+@bp.get("/<int:assessment_id>/submit")
+def submit_check(assessment_id: int):
+    """Before submitting: list what is still unanswered or unconfirmed, and ask to go on."""
+    assessment = get_changeable_assessment_or_404(
+        assessment_id, Permission.ANSWER, allowed=CONTENT_EDITABLE
+    )
+    unanswered, unconfirmed = _still_open(assessment)
+    return render_template(
+        "review/submit.html",
+        assessment=assessment,
+        unanswered=unanswered,
+        unconfirmed=unconfirmed,
+        form=SubmitForm(incomplete_ok="yes"),
+    )
 
 
 @bp.post("/<int:assessment_id>/submit")
 def submit_for_review(assessment_id: int):
-    """Send the assessment to review."""
-    assessment = _confirmed(assessment_id, Permission.ANSWER)
+    """Send the assessment to review; with questions still open, only once the person saw them."""
+    assessment = get_changeable_assessment_or_404(assessment_id, Permission.ANSWER)
+    form = SubmitForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if not form.acknowledged and any(_still_open(assessment)):
+        return redirect(url_for("review.submit_check", assessment_id=assessment.id))
     submit(assessment, current_user)
     db.session.commit()
     flash("Submitted for review. Reviewers can now approve it or request changes.", "success")
@@ -106,6 +143,40 @@ def request_changes_view(assessment_id: int):
     return _back(assessment)
 
 
+def _approval_page(assessment: Assessment, form: ApproveForm, status: int = 200):
+    """Show what an approval signs off: score, completion, fingerprint, and the statement."""
+    catalogue = catalogue_for(assessment)
+    scored = score_stored(assessment, catalogue, with_trend=False)
+    unanswered, unconfirmed = _still_open(assessment)
+    page = render_template(
+        "review/approve.html",
+        assessment=assessment,
+        scored=scored,
+        form=form,
+        attestation=current_app.config["ATTESTATION_TEXT"],
+        unanswered=unanswered,
+        unconfirmed=unconfirmed,
+        open_threads=threads_of(assessment.id, open_only=True),
+        own_submission=assessment.submitted_by_id == current_user.id,
+        changes_form=RequestChangesForm(),
+    )
+    return page, status
+
+
+@bp.get("/<int:assessment_id>/approve")
+def approve_page(assessment_id: int):
+    """Show the approval: what is approved and the attestation the approver confirms."""
+    assessment = get_changeable_assessment_or_404(assessment_id, Permission.REVIEW)
+    if not assessment.in_review:
+        return _back(assessment)
+    # The approval names exactly what this page shows; it is refused if that changes.
+    form = ApproveForm(
+        fingerprint=review_fingerprint(assessment, catalogue_for(assessment)),
+        seen_event=str(latest_event_id(assessment)),
+    )
+    return _approval_page(assessment, form)
+
+
 @bp.post("/<int:assessment_id>/approve")
 def approve_view(assessment_id: int):
     """Approve and lock what the reviewer read; its PDF is issued by a job after the commit."""
@@ -113,12 +184,17 @@ def approve_view(assessment_id: int):
     form = ApproveForm()
     if not form.validate_on_submit():
         abort(400)
+    if not form.attest.data and assessment.in_review and (form.fingerprint.data or "").strip():
+        flash("Nothing was approved: tick the box to confirm the statement first.", "error")
+        form.attest.errors = ["Tick the box to confirm the statement."]
+        return _approval_page(assessment, form, 422)
     job = approve(
         assessment,
         current_user,
         catalogue_for(assessment),
         seen_fingerprint=(form.fingerprint.data or "").strip(),
         seen_event_id=form.seen_event_id(),
+        attestation=current_app.config["ATTESTATION_TEXT"] if form.attest.data else "",
     )
     job_id = job.id
     db.session.commit()
@@ -155,15 +231,74 @@ def retry_job(assessment_id: int, job_id: int):
 @bp.post("/<int:assessment_id>/next-cycle")
 def next_cycle(assessment_id: int):
     """Start a new draft for the same service from an approved assessment."""
-    assessment = _confirmed(assessment_id, Permission.ANSWER, locked_ok=True)
-    draft = start_next_cycle(assessment, current_user, current_catalogue())
+    assessment = get_changeable_assessment_or_404(assessment_id, Permission.ANSWER, locked_ok=True)
+    form = PeriodForm()
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        return _refused(assessment, "; ".join(form.period.errors))
+    draft = start_next_cycle(assessment, current_user, current_catalogue(), form.period.data or "")
     db.session.commit()
     flash(
-        f"New draft started for {draft.service_name}, with the answers carried forward. "
+        f"New draft started for {draft.service_name}, with the answers carried forward: "
+        'each is marked "carried forward: confirm" until someone confirms it still holds. '
         "Uploaded files stay with the approved assessment; attach them again where still valid.",
         "success",
     )
     return _back(draft)
+
+
+@bp.post("/<int:assessment_id>/period")
+def period(assessment_id: int):
+    """Name the cycle the assessment covers (while it is a draft or returned)."""
+    assessment = get_changeable_assessment_or_404(
+        assessment_id, Permission.ANSWER, allowed=CONTENT_EDITABLE
+    )
+    form = PeriodForm()
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        return _refused(assessment, "The period was not saved: " + "; ".join(form.period.errors))
+    if record_period(assessment, current_user, form.period.data or ""):
+        db.session.commit()
+        flash("Period saved.", "success")
+    return _back(assessment)
+
+
+@bp.post("/<int:assessment_id>/principles/<principle_id>/confirm")
+def confirm(assessment_id: int, principle_id: str):
+    """Confirm carried-forward answers still hold: one question, or all of a principle."""
+    principle = catalogue_for(get_assessment_or_404(assessment_id)).principles.get(principle_id)
+    if principle is None:
+        abort(404)
+    assessment = get_changeable_assessment_or_404(
+        assessment_id, Permission.ANSWER, allowed=CONTENT_EDITABLE
+    )
+    form = ConfirmCarriedForm()
+    if not form.validate_on_submit():
+        abort(400)
+    ids = [q.id for q in principle.questions]
+    wanted = (form.question.data or "").strip()
+    if wanted:
+        if wanted not in ids:
+            abort(404)
+        ids = [wanted]
+    confirmed = confirm_carried(assessment, current_user, ids)
+    db.session.commit()
+    count = len(confirmed)
+    flash(
+        f"Confirmed {count} carried-forward answer{'s' if count != 1 else ''}."
+        if count
+        else "Nothing to confirm: these answers were confirmed already.",
+        "success",
+    )
+    target = url_for(
+        "assessments.principle",
+        assessment_id=assessment.id,
+        principle_id=principle_id,
+        _anchor=wanted or None,
+    )
+    return redirect(target)
 
 
 @bp.post("/<int:assessment_id>/narrative")
@@ -221,41 +356,67 @@ def _assignments_page(assessment: Assessment, form, status: int):
     return page, status
 
 
-def _history_query(assessment: Assessment):
-    return (
-        sa.select(AuditEvent)
-        .where(AuditEvent.assessment_id == assessment.id)
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+def _history_filter(catalogue: Catalogue, question_id: str = "") -> HistoryFilter:
+    principle = request.args.get("principle", "")
+    return HistoryFilter(
+        principle=principle if principle in catalogue.principles else "",
+        question=question_id,
+        person=parse_id(request.args.get("person")),
+        since=parse_date(request.args.get("from")),
+        until=parse_date(request.args.get("to")),
     )
 
 
 def _history_page(assessment: Assessment, question=None):
-    """Render the history of an assessment (or of one question), filterable by person."""
-    query = _history_query(assessment)
-    if question is not None:
-        query = query.where(AuditEvent.target == question.id)
-    person = parse_id(request.args.get("person"))
-    if person:
-        query = query.where(AuditEvent.user_id == person)
+    """Render the history of an assessment (or of one question), filtered and paged."""
+    catalogue = catalogue_for(assessment)
+    wanted = _history_filter(catalogue, question.id if question is not None else "")
+    people = members_of(assessment.organisation_id)
+    page = history_page(
+        assessment,
+        catalogue,
+        wanted,
+        request.args.get("page"),
+        {p.id: p.name for p in people},
+    )
     return render_template(
         "review/history.html",
         assessment=assessment,
-        events=db.session.scalars(query).all(),
-        people=members_of(assessment.organisation_id),
-        person=person,
+        page=page,
+        lines=page.lines,
+        people=people,
+        wanted=wanted,
+        pager_args={**(request.view_args or {}), **wanted.query_args()},
+        catalogue=catalogue,
         question=question,
     )
 
 
 @bp.get("/<int:assessment_id>/history")
 def history(assessment_id: int):
-    """Show every change to the assessment, newest first, filterable by person."""
+    """Show every change to the assessment in words, newest first, filtered and paged."""
     return _history_page(get_assessment_or_404(assessment_id))
+
+
+@bp.get("/<int:assessment_id>/history.csv")
+def history_download(assessment_id: int):
+    """Download the (filtered) history as CSV, oldest first."""
+    assessment = get_assessment_or_404(assessment_id)
+    people = {p.id: p.name for p in members_of(assessment.organisation_id)}
+    catalogue = catalogue_for(assessment)
+    body = history_csv(assessment, catalogue, _history_filter(catalogue), people)
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="history-{assessment.id}.csv"',
+        },
+    )
 
 
 @bp.get("/<int:assessment_id>/questions/<question_id>/history")
 def question_history(assessment_id: int, question_id: str):
-    """Show every change to one question's answer and evidence."""
+    """Show every change to one question's answer, evidence and comments."""
     assessment = get_assessment_or_404(assessment_id)
     question = catalogue_for(assessment).questions.get(question_id)
     if question is None:

@@ -14,9 +14,9 @@ from assessment.access import (
 from assessment.catalogue import Catalogue
 from assessment.catalogue_diff import diff_catalogues
 from assessment.extensions import db
-from assessment.forms import ConfirmForm, UpgradeForm
+from assessment.forms import UpgradeForm
 from assessment.models import CONTENT_EDITABLE
-from assessment.upgrade import confirm_answer, plan_for, upgradable, upgrade_draft
+from assessment.upgrade import plan_for, upgradable, upgrade_draft
 
 bp = Blueprint("upgrade", __name__, url_prefix="/assessments")
 
@@ -80,20 +80,4 @@ def apply(assessment_id: int):
         "(their answers are in the history).",
         "success",
     )
-    return redirect(url_for("assessments.overview", assessment_id=assessment_id))
-
-
-@bp.post("/<int:assessment_id>/questions/<question_id>/confirm")
-def confirm(assessment_id: int, question_id: str):
-    """Confirm that an answer carried by a catalogue upgrade still holds."""
-    assessment = get_changeable_assessment_or_404(
-        assessment_id, Permission.ANSWER, allowed=CONTENT_EDITABLE
-    )
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    if confirm_answer(assessment, current_user, question_id):
-        db.session.commit()
-        flash(f"{question_id}: answer confirmed.", "success")
-    else:
-        flash(f"{question_id}: there was nothing to confirm.", "info")
     return redirect(url_for("assessments.overview", assessment_id=assessment_id))

@@ -9,8 +9,8 @@ assessment may use, unique on its fingerprint, so an assessment is read with
 its own version whatever `principles.yaml` holds later. Versions are
 registered by the app (insert or ignore), not here: the migration cannot know
 which catalogue older assessments were answered against beyond the running one.
-`answer.needs_confirmation` marks an answer a catalogue upgrade carried to a
-changed question.
+An answer an upgrade carries to a changed question is marked with 0007's
+`answer.carried_forward`, as answers carried into the next cycle are.
 
 """
 from alembic import op
@@ -38,14 +38,8 @@ def upgrade():
     with op.batch_alter_table('catalogue_version', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_catalogue_version_version'), ['version'], unique=False)
 
-    with op.batch_alter_table('answer', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('needs_confirmation', sa.Boolean(), server_default=sa.false(), nullable=False))
-
 
 def downgrade():
-    with op.batch_alter_table('answer', schema=None) as batch_op:
-        batch_op.drop_column('needs_confirmation')
-
     with op.batch_alter_table('catalogue_version', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_catalogue_version_version'))
 

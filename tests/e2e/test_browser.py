@@ -133,6 +133,9 @@ def test_submit_approve_and_the_locked_issued_report(live_server, page, tmp_path
     _log_in(page, base, emails[0])
     page.goto(overview)
     page.get_by_role("button", name="Submit for review").click()
+    # Most questions are unanswered: the page lists them and asks first.
+    assert "Some questions are still open." in page.content()
+    page.get_by_role("button", name="Submit anyway").click()
     assert "Submitted for review" in page.content()
     page.get_by_role("link", name="Log out").click()
     page.get_by_role("button", name="Log out now").click()
@@ -140,6 +143,8 @@ def test_submit_approve_and_the_locked_issued_report(live_server, page, tmp_path
 
     _log_in(page, base, emails[1])
     page.goto(overview)
+    page.get_by_role("link", name="Approve and lock").click()
+    page.get_by_label("I confirm the statement above").check()
     page.get_by_role("button", name="Approve and lock").click()
     assert "Approved and locked" in page.content()
     with page.expect_download() as download:
