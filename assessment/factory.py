@@ -138,6 +138,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from assessment.views import (
         account,
+        api,
         assessments,
         auth,
         catalogue,
@@ -148,6 +149,7 @@ def register_blueprints(app: Flask) -> None:
         members,
         reports,
         review,
+        tokens,
         transfer,
     )
 
@@ -164,8 +166,11 @@ def register_blueprints(app: Flask) -> None:
         coverage,
         transfer,
         account,
+        api,
+        tokens,
     ):
         app.register_blueprint(module.bp)
+    api.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

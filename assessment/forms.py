@@ -23,6 +23,7 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
+    IntegerField,
     PasswordField,
     RadioField,
     SelectField,
@@ -583,3 +584,20 @@ def build_notice_preferences_form(kinds: Iterable[tuple[str, str]]) -> type[Flas
         submit = SubmitField("Save my e-mail choices")
 
     return NoticePreferencesForm
+
+
+class ApiTokenForm(FlaskForm):
+    """Make a personal access token for the JSON API."""
+
+    name = StringField(
+        "Name",
+        description="What the token is for, e.g. 'GRC sync'.",
+        validators=[InputRequired(), Length(max=100)],
+    )
+    scope = RadioField("Scope", choices=[], validators=[InputRequired()])
+    days = IntegerField(
+        "Expires after (days)",
+        default=90,
+        validators=[InputRequired(), NumberRange(min=1, max=366)],
+    )
+    submit = SubmitField("Make token")

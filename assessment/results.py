@@ -1,9 +1,12 @@
 """The plain objects that flow from the database to scoring and on to the reports.
 
 Inputs (`AssessmentInfo`, `AnswerInput`, `EvidenceItem`, `Assignment`,
-`AuditEntry`), results (`ScoredAssessment` down to `QuestionResult`, `Gap`) and
-the comparison with a previous cycle (`Trend`, `Changes`). Frozen dataclasses,
-no behaviour beyond reading them; `assessment.scoring` makes them.
+`AuditEntry`) are frozen dataclasses. Results (`ScoredAssessment` down to
+`QuestionResult`, `Gap`) and the comparison with a previous cycle (`Trend`,
+`Changes`) are frozen pydantic models: the JSON export, its schema file and
+the API are generated from them (`assessment.export_document`). Scoring builds
+them with `model_construct` (its data is already checked, and scoring runs on
+every page); the importer and the API validate with them.
 """
 
 from __future__ import annotations
@@ -12,7 +15,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    computed_field,
+)
 
 from assessment.method import METHOD_STEPS
 
@@ -32,17 +45,79 @@ def score_change(before: float | None, now: float | None) -> int | None:
     return shown_now - shown_before
 
 
+def _iso(value: date | datetime) -> str:
+    return value.isoformat()
+
+
+def _answer_value(value: Any) -> Any:
+    """Accept what an answer holds: null, text, a number, true/false or a list of those."""
+    plain = (str, int, float, bool)
+    if value is None or isinstance(value, plain):
+        return value
+    if isinstance(value, list) and all(isinstance(v, plain) for v in value):
+        return value
+    raise ValueError("must be an option value, a list of them, a number, text or null")
+
+
+# Dates as `isoformat()` writes them (`+00:00`, as exports always have), not pydantic's `Z`.
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(_iso, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {"type": "string", "format": "date-time", "description": "ISO 8601 date-time."},
+        mode="serialization",
+    ),
+]
+Day = Annotated[date, PlainSerializer(_iso, return_type=str, when_used="json")]
+AnswerValue = Annotated[
+    Any,
+    AfterValidator(_answer_value),
+    WithJsonSchema(
+        {
+            "description": "The stored answer: an option value, a list of them, a number or text.",
+            "anyOf": [
+                {"type": "null"},
+                {"type": "string"},
+                {"type": "number"},
+                {"type": "boolean"},
+                {"type": "array", "items": {"type": ["string", "number", "boolean"]}},
+            ],
+        }
+    ),
+]
+Score = Annotated[float, Field(ge=0, le=100, description="0-100, unrounded.")]
+DisplayScore = Annotated[int, Field(ge=0, le=100, description="The score rounded half up.")]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+Colour = Literal["red", "amber", "green"]
+Sha256OrEmpty = Annotated[str, Field(pattern=r"^([0-9a-f]{64})?$")]
+
+
+class Result(BaseModel):
+    """A part of the scored result: frozen, and strict about its fields when validated."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        # The export's schema says every field is always written, defaults included.
+        json_schema_serialization_defaults_required=True,
+    )
+
+
 @dataclass(frozen=True)
 class EvidenceItem:
     """A link or document backing an answer: listed in reports, never embedded."""
 
-    kind: str  # "link" or "file"
+    __pydantic_config__ = ConfigDict(
+        extra="forbid", json_schema_serialization_defaults_required=True
+    )
+
+    kind: Literal["link", "file"]
     title: str
     url: str = ""
     filename: str = ""
     media_type: str = ""
-    size: int = 0
-    sha256: str = ""
+    size: Annotated[int, Field(ge=0)] = 0
+    sha256: Sha256OrEmpty = ""
 
 
 @dataclass(frozen=True)
@@ -66,12 +141,16 @@ class Assignment:
 class AuditEntry:
     """One change in the audit trail, as the JSON export and history pages show it."""
 
-    at: datetime
+    __pydantic_config__ = ConfigDict(
+        extra="forbid", json_schema_serialization_defaults_required=True
+    )
+
+    at: Timestamp
     who: str
     action: str
     target: str
-    old: Any
-    new: Any
+    old: Annotated[Any, Field(description="The value before the change, any JSON.")]
+    new: Annotated[Any, Field(description="The value after the change, any JSON.")]
 
 
 @dataclass(frozen=True)
@@ -98,54 +177,51 @@ class AssessmentInfo:
     approved_by_role: str = ""
 
 
-@dataclass(frozen=True)
-class ProfileAnswer:
+class ProfileAnswer(Result):
     id: str
     text: str
-    value: Any
+    value: AnswerValue
     label: str
 
 
-@dataclass(frozen=True)
-class QuestionResult:
+class QuestionResult(Result):
     id: str
     principle_id: str
     text: str
-    help: str
+    help: str = ""  # exported since schema 1.2 (a 1.1 export has none)
     type: str
     weight: float
     applicable: bool
     scope_reason: str | None
     answered: bool
-    value: Any
+    value: AnswerValue
     answer_label: str
     comment: str
     scored: bool
-    score: float | None  # 0-100, None when unscored or not applicable
+    score: Score | None  # None when unscored or not applicable
     is_gap: bool
     priority: float
-    evidence_prompt: str
+    evidence_prompt: str = ""  # exported since schema 1.2
     recommendation: str
     note: str = ""  # e.g. an alternative measure given without a rationale
     evidence: tuple[EvidenceItem, ...] = ()
 
 
-@dataclass(frozen=True)
-class Gap:
+class Gap(Result):
+    rank: int = Field(default=0, ge=0, description="1 for the first action of the plan.")
     question_id: str
     principle_id: str
     theme_id: str
     question_text: str
     recommendation: str
-    score: float  # 0-100
+    score: Score
     priority: float
     answered: bool
-    owner: str = ""
-    due_date: date | None = None
+    owner: str = Field(default="", description="Who owns it; empty when unassigned.")
+    due_date: Day | None = None
 
 
-@dataclass(frozen=True)
-class PrincipleResult:
+class PrincipleResult(Result):
     id: str
     theme_id: str
     title: str
@@ -153,52 +229,52 @@ class PrincipleResult:
     weight: float
     applicable: bool
     scope_reason: str | None
-    score: float | None
+    score: Score | None
     band: str
-    band_colour: str | None
-    completion: float  # 0-1 over applicable questions; 1.0 when none apply
+    band_colour: Colour | None
+    completion: Fraction  # over applicable questions; 1.0 when none apply
     answered_count: int
     applicable_count: int
     questions: tuple[QuestionResult, ...]
     owner: str = ""
-    due_date: date | None = None
+    due_date: Day | None = None
 
+    @computed_field
     @property
-    def display_score(self) -> int | None:
+    def display_score(self) -> DisplayScore | None:
         return round_half_up(self.score)
 
 
-@dataclass(frozen=True)
-class TrendRow:
+class TrendRow(Result):
     """One principle's score now against the previous approved assessment."""
 
     principle_id: str
     title: str
-    previous: float | None
-    current: float | None
+    previous: Score | None
+    current: Score | None
 
+    @computed_field
     @property
-    def change(self) -> int | None:
+    def change(self) -> Annotated[int, Field(ge=-100, le=100)] | None:
         return score_change(self.previous, self.current)
 
 
-@dataclass(frozen=True)
-class Trend:
+class Trend(Result):
     """The comparison with the same service's previous approved assessment."""
 
     previous_assessment_id: int | None
-    previous_approved_at: datetime | None
-    previous_score: float | None
+    previous_approved_at: Timestamp | None
+    previous_score: Score | None
     rows: tuple[TrendRow, ...]
-    previous_theme_scores: Mapping[str, float | None] = field(default_factory=dict)
+    # For the reports' theme arrows; not part of the export.
+    previous_theme_scores: Mapping[str, float | None] = Field(default_factory=dict, exclude=True)
 
     def theme_change(self, theme: ThemeResult) -> int | None:
         """Return a theme's rounded score change since the previous assessment, if both scored."""
         return score_change(self.previous_theme_scores.get(theme.id), theme.score)
 
 
-@dataclass(frozen=True)
-class AnswerChange:
+class AnswerChange(Result):
     """One answer that differs from the previous approved assessment's."""
 
     question_id: str
@@ -207,11 +283,10 @@ class AnswerChange:
     before: str  # option labels, as the reports print them
     after: str
     who: str = ""  # from this assessment's audit trail; empty when it holds no record
-    at: datetime | None = None
+    at: Timestamp | None = None
 
 
-@dataclass(frozen=True)
-class GapChange:
+class GapChange(Result):
     """A gap opened or closed since the previous approved assessment."""
 
     question_id: str
@@ -221,12 +296,11 @@ class GapChange:
     after: str
 
 
-@dataclass(frozen=True)
-class Changes:
+class Changes(Result):
     """What changed since the same service's previous approved assessment."""
 
     previous_assessment_id: int | None
-    previous_approved_at: datetime | None
+    previous_approved_at: Timestamp | None
     answers: tuple[AnswerChange, ...]
     new_gaps: tuple[GapChange, ...]
     closed_gaps: tuple[GapChange, ...]
@@ -236,24 +310,23 @@ class Changes:
         return not (self.answers or self.new_gaps or self.closed_gaps)
 
 
-@dataclass(frozen=True)
-class ThemeResult:
+class ThemeResult(Result):
     id: str
     title: str
-    score: float | None
+    score: Score | None
     band: str
-    band_colour: str | None
-    completion: float
-    principles: tuple[PrincipleResult, ...]
+    band_colour: Colour | None
+    completion: Fraction
+    principles: Annotated[tuple[PrincipleResult, ...], Field(min_length=1)]
 
+    @computed_field
     @property
-    def display_score(self) -> int | None:
+    def display_score(self) -> DisplayScore | None:
         return round_half_up(self.score)
 
 
-@dataclass(frozen=True)
-class ScoredAssessment:
-    """Everything a report needs, in one plain object."""
+class ScoredAssessment(Result):
+    """Everything a report needs, in one object."""
 
     info: AssessmentInfo
     catalogue_id: str
@@ -264,10 +337,10 @@ class ScoredAssessment:
     source_date: str
     profile: tuple[ProfileAnswer, ...]
     themes: tuple[ThemeResult, ...]
-    score: float | None
+    score: Score | None
     band: str
-    band_colour: str | None
-    completion: float
+    band_colour: Colour | None
+    completion: Fraction
     gaps: tuple[Gap, ...]
     fingerprint: str = ""
     trend: Trend | None = None

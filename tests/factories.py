@@ -82,3 +82,11 @@ def approval_data(client, assessment_id: int) -> dict[str, str]:
         if found:
             data[name] = found.group(1)
     return data
+
+
+def make_token(user: User, scope: str = "write", days: int = 30, membership=None) -> str:
+    """Issue an API token for the user's (first) membership, flushed; return its secret."""
+    from assessment.api_tokens import issue_token
+
+    _token, secret = issue_token(user, membership or user.memberships[0], "test", scope, days)
+    return secret
