@@ -62,8 +62,8 @@ def index():
         now=utcnow(),
         organisation=membership.organisation,
     )
-    # The one response that holds the secret is never stored by anything on the way.
-    return page, status, {"Cache-Control": "no-store"}
+    # Signed-in pages are sent `no-store` (assessment.security): the secret is kept nowhere.
+    return page, status
 
 
 @bp.post("/<int:token_id>/revoke")
