@@ -95,10 +95,22 @@ def _problem(code: int, message: str, problems: list[str] | None = None, **heade
     return current_app.response_class(body.model_dump_json(), code, headers, "application/json")
 
 
+# What a refusal says when the code that refused gave no words of its own.
+MESSAGES = {
+    403: "Your role in this organisation, or this token's scope, does not allow that.",
+    404: "There is nothing here, or the token's organisation has no access to it.",
+    405: "This address does not take that method.",
+    429: "Too many requests with this token: wait a little (see Retry-After) and try again.",
+}
+
+
 def problem_response(error: HTTPException):
     """Answer an HTTP error raised under /api/ as a JSON Problem (the views' aborts, routing)."""
     code = error.code or 500
-    message = error.description or error.name
+    own_words = error.description and error.description != type(error).description
+    message = error.description if own_words else MESSAGES.get(code, error.name)
+    if code == 429:  # Flask-Limiter's description is the limit itself: "300 per 1 minute"
+        message = f"{MESSAGES[429]} This token may send {error.description}."
     headers = {"WWW-Authenticate": 'Bearer realm="api"'} if code == 401 else {}
     return _problem(code, message, **headers)
 
