@@ -24,12 +24,12 @@ from assessment.results import (
 def compare(current: ScoredAssessment, previous: ScoredAssessment) -> Trend:
     """Compare two scored assessments principle by principle."""
     before = {p.id: p.score for p in previous.principles}
-    return Trend.model_construct(
+    return Trend.trusted(
         previous_assessment_id=previous.info.assessment_id,
         previous_approved_at=previous.info.approved_at,
         previous_score=previous.score,
         rows=tuple(
-            TrendRow.model_construct(
+            TrendRow.trusted(
                 principle_id=p.id, title=p.title, previous=before.get(p.id), current=p.score
             )
             for p in current.principles
@@ -55,7 +55,7 @@ def _last_answer_events(audit: tuple[AuditEntry, ...]) -> dict[str, AuditEntry]:
 
 
 def _gap_change(question: QuestionResult, before: str, after: str) -> GapChange:
-    return GapChange.model_construct(
+    return GapChange.trusted(
         question_id=question.id,
         principle_id=question.principle_id,
         question_text=question.text,
@@ -78,7 +78,7 @@ def what_changed(current: ScoredAssessment, previous: ScoredAssessment) -> Chang
         if old is None or not _same_answer(q.value, old.value):
             event = events.get(q.id)
             answers.append(
-                AnswerChange.model_construct(
+                AnswerChange.trusted(
                     question_id=q.id,
                     principle_id=q.principle_id,
                     question_text=q.text,
@@ -94,7 +94,7 @@ def what_changed(current: ScoredAssessment, previous: ScoredAssessment) -> Chang
         elif was_gap and not q.is_gap:
             now = q.answer_label if q.applicable else f"{q.answer_label} (no longer applicable)"
             closed_gaps.append(_gap_change(q, old_label, now))
-    return Changes.model_construct(
+    return Changes.trusted(
         previous_assessment_id=previous.info.assessment_id,
         previous_approved_at=previous.info.approved_at,
         answers=tuple(answers),

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from assessment.method import numbered
 from assessment.results import (
@@ -24,6 +24,7 @@ from assessment.results import (
     Fraction,
     Gap,
     ProfileAnswer,
+    Result,
     Score,
     ScoredAssessment,
     Sha256OrEmpty,
@@ -39,10 +40,8 @@ SCHEMA_PATH = Path(__file__).resolve().parent.parent / "reports" / "assessment.s
 SCHEMA_ID = f"https://vp-assessment.example/schemas/assessment-{SCHEMA_VERSION}.json"
 
 
-class Part(BaseModel):
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", json_schema_serialization_defaults_required=True
-    )
+class Part(Result):
+    """A part of the export that is not a result of its own (the assessment, the catalogue)."""
 
 
 class ExportedAssessment(Part):
@@ -103,9 +102,9 @@ class ImportableDocument(ExportDocument):
 def export_document(scored: ScoredAssessment) -> ExportDocument:
     """Return the export of a scored assessment (built, not validated: scoring made the parts)."""
     info = scored.info
-    return ExportDocument.model_construct(
+    return ExportDocument.trusted(
         schema_version=SCHEMA_VERSION,
-        assessment=ExportedAssessment.model_construct(
+        assessment=ExportedAssessment.trusted(
             id=info.assessment_id,
             organisation=info.organisation,
             service=info.service,
@@ -118,7 +117,7 @@ def export_document(scored: ScoredAssessment) -> ExportDocument:
             previous_assessment_id=info.previous_assessment_id,
             public_narrative=info.public_narrative,
         ),
-        catalogue=ExportedCatalogue.model_construct(
+        catalogue=ExportedCatalogue.trusted(
             id=scored.catalogue_id,
             title=scored.catalogue_title,
             version=scored.catalogue_version,
@@ -127,7 +126,7 @@ def export_document(scored: ScoredAssessment) -> ExportDocument:
             source_date=scored.source_date,
         ),
         profile=scored.profile,
-        result=ExportedResult.model_construct(
+        result=ExportedResult.trusted(
             score=scored.score,
             display_score=scored.display_score,
             band=scored.band,

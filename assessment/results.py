@@ -5,17 +5,18 @@ Inputs (`AssessmentInfo`, `AnswerInput`, `EvidenceItem`, `Assignment`,
 `QuestionResult`, `Gap`) and the comparison with a previous cycle (`Trend`,
 `Changes`) are frozen pydantic models: the JSON export, its schema file and
 the API are generated from them (`assessment.export_document`). Scoring builds
-them with `model_construct` (its data is already checked, and scoring runs on
+them with `Result.trusted` (its data is already checked, and scoring runs on
 every page); the importer and the API validate with them.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -101,6 +102,33 @@ class Result(BaseModel):
         # The export's schema says every field is always written, defaults included.
         json_schema_serialization_defaults_required=True,
     )
+
+    @classmethod
+    def trusted(cls, **values: Any) -> Self:
+        """Build from values already checked (scoring's), without validating them again.
+
+        What `model_construct` does, less its per-field work: scoring builds
+        a hundred of these on every page, and `model_construct` cost 8 us
+        each where a dataclass cost 3 and this 1.3 (see the README).
+        """
+        result = cls.__new__(cls)
+        object.__setattr__(result, "__dict__", {**_defaults(cls), **values})
+        object.__setattr__(result, "__pydantic_fields_set__", set(values))
+        object.__setattr__(result, "__pydantic_extra__", None)
+        object.__setattr__(result, "__pydantic_private__", None)
+        return result
+
+
+@functools.cache
+def _defaults(model: type[BaseModel]) -> dict[str, Any]:
+    """Return the plain defaults of a model's fields (no result field has a mutable one)."""
+    defaults = {}
+    for name, field_info in model.model_fields.items():
+        if field_info.default_factory is not None:
+            defaults[name] = field_info.default_factory()  # an empty mapping, never changed
+        elif not field_info.is_required():
+            defaults[name] = field_info.default
+    return defaults
 
 
 @dataclass(frozen=True)

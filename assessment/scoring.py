@@ -111,7 +111,7 @@ def _score_principle(
         if na_by_answer and reason is None:
             reason = "Answered as not applicable."
         results.append(
-            QuestionResult.model_construct(
+            QuestionResult.trusted(
                 id=question.id,
                 principle_id=principle.id,
                 text=question.text,
@@ -138,7 +138,7 @@ def _score_principle(
     answered_count = sum(1 for r in applicable_results if r.answered)
     score = _weighted_mean(pairs) if in_scope else None
     band, colour = _band(catalogue, score)
-    return PrincipleResult.model_construct(
+    return PrincipleResult.trusted(
         id=principle.id,
         theme_id=catalogue.theme_of[principle.id].id,
         title=principle.title,
@@ -213,7 +213,7 @@ def score_assessment(
         score = _weighted_mean([(p.weight, p.score) for p in principles if p.score is not None])
         band, colour = _band(catalogue, score)
         themes.append(
-            ThemeResult.model_construct(
+            ThemeResult.trusted(
                 id=theme.id,
                 title=theme.title,
                 score=score,
@@ -231,7 +231,7 @@ def score_assessment(
         key=lambda pq: (-pq[1].priority, order[pq[1].id]),
     )
     gaps = [
-        Gap.model_construct(
+        Gap.trusted(
             rank=rank,
             question_id=q.id,
             principle_id=p.id,
@@ -247,7 +247,7 @@ def score_assessment(
         for rank, (p, q) in enumerate(found, start=1)
     ]
     meta = catalogue.spec.catalogue
-    scored = ScoredAssessment.model_construct(
+    scored = ScoredAssessment.trusted(
         info=info,
         catalogue_id=meta.id,
         catalogue_title=meta.title,
@@ -256,7 +256,7 @@ def score_assessment(
         source_title=meta.source.title,
         source_date=meta.source.date,
         profile=tuple(
-            ProfileAnswer.model_construct(
+            ProfileAnswer.trusted(
                 id=f.id, text=f.text, value=profile.get(f.id), label=f.label_for(profile.get(f.id))
             )
             for f in catalogue.profile
