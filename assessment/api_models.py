@@ -7,7 +7,7 @@ its schema file share one model.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -33,7 +33,7 @@ class Problem(Body):
 class ListQuery(Body):
     """Filters and paging for the list of assessments."""
 
-    status: Literal[tuple(s.value for s in Status)] | None = None  # type: ignore[valid-type]
+    status: Status | None = None
     service: Annotated[str, Field(max_length=200)] | None = Field(
         default=None, description="Only services whose name contains this (any case)."
     )
