@@ -23,7 +23,6 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     PasswordField,
     RadioField,
     SelectField,
@@ -595,9 +594,18 @@ class ApiTokenForm(FlaskForm):
         validators=[InputRequired(), Length(max=100)],
     )
     scope = RadioField("Scope", choices=[], validators=[InputRequired()])
-    days = IntegerField(
-        "Expires after (days)",
+    # A choice, not a number field: nothing typed can be out of range (or too long to compare).
+    days = SelectField(
+        "Expires after",
+        choices=[
+            SelectChoice(7, "7 days"),
+            SelectChoice(30, "30 days"),
+            SelectChoice(90, "90 days"),
+            SelectChoice(180, "180 days"),
+            SelectChoice(366, "a year"),
+        ],
+        coerce=int,
         default=90,
-        validators=[InputRequired(), NumberRange(min=1, max=366)],
+        validators=[InputRequired()],
     )
     submit = SubmitField("Make token")

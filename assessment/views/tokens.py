@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from assessment import api_tokens
 from assessment.access import Permission, current_membership, require
@@ -19,6 +20,11 @@ SCOPE_LABELS = {
 }
 
 
+def _scope_choices(membership) -> list[SelectChoice]:
+    """Offer the scopes this member's role allows: a viewer or reviewer only reads."""
+    return [SelectChoice(s.value, SCOPE_LABELS[s]) for s in api_tokens.scopes_for(membership)]
+
+
 @bp.before_request
 @login_required
 def _members_only():
@@ -31,7 +37,7 @@ def index():
     """List the person's tokens for this organisation and make a new one (shown once)."""
     membership = current_membership()
     form = ApiTokenForm()
-    form.scope.choices = [(s.value, SCOPE_LABELS[s]) for s in api_tokens.scopes_for(membership)]
+    form.scope.choices = _scope_choices(membership)
     if form.scope.data is None:
         form.scope.data = TokenScope.READ.value
     secret = None
@@ -47,9 +53,7 @@ def index():
         else:
             db.session.commit()
             form = ApiTokenForm(formdata=None)
-            form.scope.choices = [
-                (s.value, SCOPE_LABELS[s]) for s in api_tokens.scopes_for(membership)
-            ]
+            form.scope.choices = _scope_choices(membership)
             form.scope.data = TokenScope.READ.value
     elif form.errors:
         status = 422
