@@ -7,7 +7,7 @@ HOST    ?= 127.0.0.1
 PORT    ?= 5000
 export FLASK_APP := app
 
-.PHONY: install run serve test lint format bench bench-load worker clean
+.PHONY: install run serve test lint format schema bench bench-load worker clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ test: lint
 	  DATABASE_URL="$$TEST_DATABASE_URL" $(FLASK) db upgrade 2>&1 | tail -1; \
 	  DATABASE_URL="$$TEST_DATABASE_URL" $(FLASK) db check; fi
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+
+# The export's JSON schema file, generated from its pydantic models (a test fails when stale).
+schema: install
+	$(PY) -m assessment.export_document --write
 
 bench: install
 	$(PY) bench/report.py

@@ -42,15 +42,22 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
 def can(permission: Permission) -> bool:
     """Return whether the signed-in user's role in the current organisation allows this."""
     membership = current_membership()
-    return membership is not None and permission in ROLE_PERMISSIONS.get(membership.role, ())
+    return membership is not None and permission in _permissions(membership)
 
 
 def require(permission: Permission) -> Membership:
     """Return the current membership, or refuse with 403 when the role does not allow it."""
     membership = current_membership()
-    if membership is None or permission not in ROLE_PERMISSIONS.get(membership.role, ()):
+    if membership is None or permission not in _permissions(membership):
         abort(403)
     return membership
+
+
+def _permissions(membership: Membership) -> frozenset[Permission]:
+    """Return what the role allows, within an API token's scope when the request carries one."""
+    allowed = ROLE_PERMISSIONS.get(membership.role, frozenset())
+    token_limit = g.get("api_permissions")
+    return allowed if token_limit is None else allowed & token_limit
 
 
 def refuse_if_locked(assessment: Assessment) -> None:
@@ -67,6 +74,9 @@ def current_membership() -> Membership | None:
     so a login or a switch within the request reads it again, and
     `forget_membership` drops it after a removal or a role change.
     """
+    api_membership = g.get("api_membership")
+    if api_membership is not None:  # an API token names its organisation; no session is read
+        return api_membership
     if not current_user.is_authenticated:
         return None
     wanted = session.get("organisation_id")

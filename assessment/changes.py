@@ -14,6 +14,7 @@ from assessment.results import (
     AuditEntry,
     Changes,
     GapChange,
+    QuestionResult,
     ScoredAssessment,
     Trend,
     TrendRow,
@@ -23,11 +24,16 @@ from assessment.results import (
 def compare(current: ScoredAssessment, previous: ScoredAssessment) -> Trend:
     """Compare two scored assessments principle by principle."""
     before = {p.id: p.score for p in previous.principles}
-    return Trend(
+    return Trend.trusted(
         previous_assessment_id=previous.info.assessment_id,
         previous_approved_at=previous.info.approved_at,
         previous_score=previous.score,
-        rows=tuple(TrendRow(p.id, p.title, before.get(p.id), p.score) for p in current.principles),
+        rows=tuple(
+            TrendRow.trusted(
+                principle_id=p.id, title=p.title, previous=before.get(p.id), current=p.score
+            )
+            for p in current.principles
+        ),
         previous_theme_scores={t.id: t.score for t in previous.themes},
     )
 
@@ -49,6 +55,16 @@ def _last_answer_events(audit: tuple[AuditEntry, ...]) -> dict[str, AuditEntry]:
     return latest
 
 
+def _gap_change(question: QuestionResult, before: str, after: str) -> GapChange:
+    return GapChange.trusted(
+        question_id=question.id,
+        principle_id=question.principle_id,
+        question_text=question.text,
+        before=before,
+        after=after,
+    )
+
+
 def what_changed(current: ScoredAssessment, previous: ScoredAssessment) -> Changes:
     """List the answers that changed and the gaps opened and closed since a previous assessment.
 
@@ -63,23 +79,23 @@ def what_changed(current: ScoredAssessment, previous: ScoredAssessment) -> Chang
         if old is None or not same_answer(q.value, old.value):
             event = events.get(q.id)
             answers.append(
-                AnswerChange(
-                    q.id,
-                    q.principle_id,
-                    q.text,
-                    old_label,
-                    q.answer_label,
+                AnswerChange.trusted(
+                    question_id=q.id,
+                    principle_id=q.principle_id,
+                    question_text=q.text,
+                    before=old_label,
+                    after=q.answer_label,
                     who=event.who if event else "",
                     at=event.at if event else None,
                 )
             )
         was_gap = old is not None and old.is_gap
         if q.is_gap and not was_gap:
-            new_gaps.append(GapChange(q.id, q.principle_id, q.text, old_label, q.answer_label))
+            new_gaps.append(_gap_change(q, old_label, q.answer_label))
         elif was_gap and not q.is_gap:
             now = q.answer_label if q.applicable else f"{q.answer_label} (no longer applicable)"
-            closed_gaps.append(GapChange(q.id, q.principle_id, q.text, old_label, now))
-    return Changes(
+            closed_gaps.append(_gap_change(q, old_label, now))
+    return Changes.trusted(
         previous_assessment_id=previous.info.assessment_id,
         previous_approved_at=previous.info.approved_at,
         answers=tuple(answers),

@@ -18,7 +18,6 @@ once.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import json
@@ -219,7 +218,9 @@ def render_fingerprint(fmt: str, scored: ScoredAssessment) -> str:
     status, dates, trend, catalogue fingerprint) and the renderer's own
     templates and code, so a new release never serves an old layout.
     """
-    data = dataclasses.asdict(scored)
+    data = scored.model_dump()
+    # Excluded from the export, but the PDF prints each theme's change.
+    data["previous_theme_scores"] = scored.trend.previous_theme_scores if scored.trend else None
     text = json.dumps(
         {"format": fmt, "renderer": _renderer_fingerprint(), "scored": data},
         sort_keys=True,

@@ -149,6 +149,7 @@ def register_blueprints(app: Flask) -> None:
     from assessment.views import (
         account,
         answering,
+        api,
         assessments,
         auth,
         catalogue,
@@ -160,6 +161,7 @@ def register_blueprints(app: Flask) -> None:
         members,
         reports,
         review,
+        tokens,
         transfer,
         upgrade,
     )
@@ -180,8 +182,11 @@ def register_blueprints(app: Flask) -> None:
         transfer,
         account,
         upgrade,
+        api,
+        tokens,
     ):
         app.register_blueprint(module.bp)
+    api.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

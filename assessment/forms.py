@@ -617,3 +617,29 @@ class UpgradeForm(FlaskForm):
         """Return the assessment version the preview was based on, if it sent a sensible one."""
         raw = (self.seen_version.data or "").strip()
         return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
+
+
+class ApiTokenForm(FlaskForm):
+    """Make a personal access token for the JSON API."""
+
+    name = StringField(
+        "Name",
+        description="What the token is for, e.g. 'GRC sync'.",
+        validators=[InputRequired(), Length(max=100)],
+    )
+    scope = RadioField("Scope", choices=[], validators=[InputRequired()])
+    # A choice, not a number field: nothing typed can be out of range (or too long to compare).
+    days = SelectField(
+        "Expires after",
+        choices=[
+            SelectChoice(7, "7 days"),
+            SelectChoice(30, "30 days"),
+            SelectChoice(90, "90 days"),
+            SelectChoice(180, "180 days"),
+            SelectChoice(366, "a year"),
+        ],
+        coerce=int,
+        default=90,
+        validators=[InputRequired()],
+    )
+    submit = SubmitField("Make token")

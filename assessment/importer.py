@@ -1,7 +1,8 @@
 """Read a JSON export back into what a new draft needs: service, profile and answers.
 
-Pure: no Flask, no database. The file is checked against the export's JSON
-Schema and then against the current catalogue. Problems that would store
+Pure: no Flask, no database. The file is checked with the export's own model
+(`assessment.export_document.ImportableDocument`, the schema file's source;
+exports of schema 1.1 still read) and then against the current catalogue. Problems that would store
 wrong data (not JSON, another schema version, an answer that is not an
 option of its question) refuse the whole file with every problem named by
 its place in the file; things that can be left behind safely (a question id
@@ -15,16 +16,14 @@ import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import jsonschema
+from pydantic import ValidationError
 
 from assessment.catalogue import COMMENT_MAX, Catalogue, ProfileQuestion, Question
+from assessment.export_document import IMPORTABLE_VERSIONS, ImportableDocument
 from assessment.formatting import json_path
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "reports" / "assessment.schema.json"
 MAX_BYTES = 2 * 1024 * 1024  # the app's MAX_CONTENT_LENGTH; an export of 11 principles is ~200 KB
 SERVICE_MAX = 200  # Assessment.service_name
 MAX_PROBLEMS = 20  # enough to act on; a wholly wrong file would otherwise list thousands
@@ -56,12 +55,6 @@ class ImportedAssessment:
     source_catalogue_version: str
     source_catalogue_fingerprint: str
     warnings: tuple[str, ...] = field(default=())
-
-
-@lru_cache(maxsize=1)
-def _validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema)
 
 
 def _load(data: bytes) -> dict[str, Any]:
@@ -155,23 +148,79 @@ def _depth(document: Any) -> int:
     return deepest
 
 
+# What a wrong type is called in a problem: the names JSON Schema uses.
+JSON_TYPES = {
+    "string_type": "string",
+    "int_type": "integer",
+    "float_type": "number",
+    "bool_type": "boolean",
+    "list_type": "array",
+    "tuple_type": "array",
+    "dict_type": "object",
+    "model_type": "object",
+    "dataclass_type": "object",
+}
+
+
+def _derived_removed(document: dict[str, Any]) -> dict[str, Any]:
+    """Return the document without the figures an export derives (recomputed, never read)."""
+    document = dict(document)
+    themes = document.get("themes")
+    if isinstance(themes, list):
+        document["themes"] = [_without(t, "display_score", "principles") for t in themes]
+    trend = document.get("trend")
+    if isinstance(trend, dict) and isinstance(trend.get("rows"), list):
+        document["trend"] = {**trend, "rows": [_without(r, "change") for r in trend["rows"]]}
+    return document
+
+
+def _without(item: Any, key: str, children: str = "") -> Any:
+    if not isinstance(item, dict):
+        return item
+    item = {k: v for k, v in item.items() if k != key}
+    if children and isinstance(item.get(children), list):
+        item[children] = [_without(child, key) for child in item[children]]
+    return item
+
+
+def _problem(error: dict[str, Any]) -> str:
+    """Say what is wrong at one place of the file, the way every import problem reads."""
+    where = json_path(error["loc"])
+    kind = error["type"]
+    if kind in JSON_TYPES:
+        return f"{where}: {_short(error['input'])} is not of type '{JSON_TYPES[kind]}'"
+    if kind == "extra_forbidden":
+        return f"{where}: not a field of an export"
+    if kind == "missing":
+        return f"{where}: required, missing"
+    return f"{where}: {error['msg'].removeprefix('Value error, ')}"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _check_schema(document: dict[str, Any]) -> None:
-    versions = _validator().schema["properties"]["schema_version"]["enum"]
+    """Check the file with the export's model; refuse it naming each problem by its place."""
     found = document.get("schema_version")
-    if found not in versions:
-        readable = " or ".join(repr(v) for v in versions)
+    if found not in IMPORTABLE_VERSIONS:
+        readable = " or ".join(repr(v) for v in IMPORTABLE_VERSIONS)
         raise ImportRefused(
             [
                 f"schema_version: {found!r} is not supported; this app reads exports of "
                 f"schema version {readable} (export the assessment again)"
             ]
         )
-    errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
-    if errors:
-        problems = [f"{json_path(e.absolute_path)}: {e.message}" for e in errors[:MAX_PROBLEMS]]
+    try:
+        # JSON mode, strict: "3" is not a number and 1 is not text, as in the schema file.
+        ImportableDocument.model_validate_json(json.dumps(_derived_removed(document)), strict=True)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        problems = [_problem(e) for e in errors[:MAX_PROBLEMS]]
         if len(errors) > MAX_PROBLEMS:
             problems.append(f"... and {len(errors) - MAX_PROBLEMS} more problems")
-        raise ImportRefused(problems)
+        raise ImportRefused(problems) from None
 
 
 def _profile_problem(question: ProfileQuestion, value: Any) -> str | None:
@@ -189,7 +238,7 @@ def _profile_problem(question: ProfileQuestion, value: Any) -> str | None:
     return f"{value!r} must be a list of options from {', '.join(sorted(allowed))}"
 
 
-def _answer_problem(catalogue: Catalogue, question: Question, value: Any) -> str | None:
+def answer_problem(catalogue: Catalogue, question: Question, value: Any) -> str | None:
     """Say what is wrong with an answer value for this question, or None when it fits."""
     if value is None:
         return None
@@ -294,7 +343,7 @@ def _answer(
         warnings.append(f"{where}: unknown question id; skipped")
         return None
     value, comment = item["value"], item["comment"]
-    problem = _answer_problem(catalogue, question, value)
+    problem = answer_problem(catalogue, question, value)
     if problem:
         problems.append(f"{where}.value: {problem}")
         return None

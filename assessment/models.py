@@ -559,3 +559,34 @@ class QuestionComment(db.Model):
     @property
     def resolved(self) -> bool:
         return self.resolved_at is not None
+
+
+class TokenScope(enum.StrEnum):
+    READ = "read"  # read assessments, answers and the catalogue
+    WRITE = "write"  # also write answers and submit for review, where the role allows
+
+
+class ApiToken(db.Model):
+    """A personal access token for the JSON API: one person, one organisation, until it expires.
+
+    Only the sha256 of the secret is stored (the secret is shown once, when it
+    is made). What it may do is its scope intersected with the person's role in
+    the organisation at the time of each request, so it never exceeds the role.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(100))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # The first characters of the secret, so a person can tell their tokens apart.
+    prefix: Mapped[str] = mapped_column(sa.String(16))
+    scope: Mapped[str] = mapped_column(sa.String(10), default=TokenScope.READ)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(Timestamp)
+    revoked_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+    user: Mapped[User] = relationship()
+    organisation: Mapped[Organisation] = relationship()

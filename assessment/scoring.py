@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from assessment.applicability import principle_applies, question_applies, scope_reason
@@ -112,7 +111,7 @@ def _score_principle(
         if na_by_answer and reason is None:
             reason = "Answered as not applicable."
         results.append(
-            QuestionResult(
+            QuestionResult.trusted(
                 id=question.id,
                 principle_id=principle.id,
                 text=question.text,
@@ -140,7 +139,7 @@ def _score_principle(
     answered_count = sum(1 for r in applicable_results if r.answered and not r.carried_forward)
     score = _weighted_mean(pairs) if in_scope else None
     band, colour = _band(catalogue, score)
-    return PrincipleResult(
+    return PrincipleResult.trusted(
         id=principle.id,
         theme_id=catalogue.theme_of[principle.id].id,
         title=principle.title,
@@ -216,7 +215,7 @@ def score_assessment(
         score = _weighted_mean([(p.weight, p.score) for p in principles if p.score is not None])
         band, colour = _band(catalogue, score)
         themes.append(
-            ThemeResult(
+            ThemeResult.trusted(
                 id=theme.id,
                 title=theme.title,
                 score=score,
@@ -229,28 +228,28 @@ def score_assessment(
     overall = _weighted_mean([(p.weight, p.score) for p in all_principles if p.score is not None])
     band, colour = _band(catalogue, overall)
     order = {q: i for i, q in enumerate(catalogue.questions)}
-    gaps = sorted(
-        (
-            Gap(
-                question_id=q.id,
-                principle_id=p.id,
-                theme_id=p.theme_id,
-                question_text=q.text,
-                recommendation=q.recommendation,
-                score=q.score or 0.0,
-                priority=q.priority,
-                answered=q.answered,
-                owner=p.owner,
-                due_date=p.due_date,
-            )
-            for p in all_principles
-            for q in p.questions
-            if q.is_gap
-        ),
-        key=lambda g: (-g.priority, order[g.question_id]),
+    found = sorted(
+        ((p, q) for p in all_principles for q in p.questions if q.is_gap),
+        key=lambda pq: (-pq[1].priority, order[pq[1].id]),
     )
+    gaps = [
+        Gap.trusted(
+            rank=rank,
+            question_id=q.id,
+            principle_id=p.id,
+            theme_id=p.theme_id,
+            question_text=q.text,
+            recommendation=q.recommendation,
+            score=q.score or 0.0,
+            priority=q.priority,
+            answered=q.answered,
+            owner=p.owner,
+            due_date=p.due_date,
+        )
+        for rank, (p, q) in enumerate(found, start=1)
+    ]
     meta = catalogue.spec.catalogue
-    scored = ScoredAssessment(
+    scored = ScoredAssessment.trusted(
         info=info,
         catalogue_id=meta.id,
         catalogue_title=meta.title,
@@ -259,7 +258,9 @@ def score_assessment(
         source_title=meta.source.title,
         source_date=meta.source.date,
         profile=tuple(
-            ProfileAnswer(f.id, f.text, profile.get(f.id), f.label_for(profile.get(f.id)))
+            ProfileAnswer.trusted(
+                id=f.id, text=f.text, value=profile.get(f.id), label=f.label_for(profile.get(f.id))
+            )
             for f in catalogue.profile
         ),
         themes=tuple(themes),
@@ -271,7 +272,7 @@ def score_assessment(
         fingerprint=assessment_fingerprint(catalogue.fingerprint, profile, answers),
     )
     if previous is not None:
-        scored = replace(
-            scored, trend=compare(scored, previous), changes=what_changed(scored, previous)
+        scored = scored.model_copy(
+            update={"trend": compare(scored, previous), "changes": what_changed(scored, previous)}
         )
     return scored

@@ -106,3 +106,11 @@ def register(client, app, *, organisation: str, name: str, email: str, password:
 
 # A submit that goes ahead although questions are still open (the page asks first).
 SUBMIT_ANYWAY = {"incomplete_ok": "yes"}
+
+
+def make_token(user: User, scope: str = "write", days: int = 30, membership=None) -> str:
+    """Issue an API token for the user's (first) membership, flushed; return its secret."""
+    from assessment.api_tokens import issue_token
+
+    _token, secret = issue_token(user, membership or user.memberships[0], "test", scope, days)
+    return secret

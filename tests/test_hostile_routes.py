@@ -55,6 +55,10 @@ hostile_text = st.one_of(
 
 
 # An id in a URL: the real one (to reach the view), or anything at all.
+# What a header can carry at all (a client cannot send a line break in one).
+header_text = st.text(alphabet=string.printable.strip() + " ", max_size=40)
+
+
 def id_text(real: str, use_real: bool) -> st.SearchStrategy[str]:
     generated = st.one_of(
         numberish, st.integers(min_value=-(2**70), max_value=2**70).map(str), st.text(max_size=12)
@@ -175,5 +179,12 @@ def test_no_generated_request_gets_a_500(app, organisation, route, data):  # noq
         assert login.status_code == 302
     client = organisation["client"]
     method, url, kwargs = _request(route, organisation, data.draw)
+    if url.startswith("/api/"):  # the API takes the admin's token, never the session
+        token = organisation["tokens"]["admin"]
+        kwargs["headers"] = {**kwargs.get("headers", {}), "Authorization": f"Bearer {token}"}
+        if if_match := data.draw(st.one_of(st.none(), header_text, st.just('"1"'))):
+            kwargs["headers"]["If-Match"] = if_match
     response = client.open(url, method=method, **kwargs)
     assert response.status_code < 500, (method, url, response.status_code)
+    if url.startswith("/api/") and response.status_code >= 400:
+        assert response.is_json and response.json["error"], (method, url, response.status_code)

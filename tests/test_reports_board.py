@@ -2,7 +2,6 @@
 
 import io
 import re
-from dataclasses import replace
 
 import pytest
 from pypdf import PdfReader
@@ -136,7 +135,7 @@ def test_board_page_cuts_long_text_with_an_ellipsis_instead_of_spilling():
 
 def test_board_pdf_is_a_report_format(catalogue):
     assert "board.pdf" in FORMATS
-    scored = replace(demo_scored(), trend=None)
+    scored = demo_scored().model_copy(update={"trend": None})
     assert render("board.pdf", scored, catalogue)[:5] == b"%PDF-"
 
 

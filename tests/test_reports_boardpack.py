@@ -66,7 +66,7 @@ def signed(catalogue):
         approved_by_role="Head of Trust and Safety",
         review_comment=REVIEW,
     )
-    scored = replace(scored, info=info)
+    scored = scored.model_copy(update={"info": info})
     pdf = render_pdf(scored, catalogue, issued_at=ISSUED_AT)
     return scored, page_texts(pdf)
 

@@ -83,7 +83,7 @@ def test_public_summary_shows_the_period_and_the_approval_date(catalogue):
     from tests.report_data import APPROVED_AT
 
     scored = sample_scored("approved", catalogue=catalogue)
-    scored = replace(scored, info=replace(scored.info, period="FY2026 H1"))
+    scored = scored.model_copy(update={"info": replace(scored.info, period="FY2026 H1")})
     reader = PdfReader(io.BytesIO(render_public_summary(scored, catalogue)))
     first = normalise(reader.pages[0].extract_text())
     assert "Period: FY2026 H1." in first

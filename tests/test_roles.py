@@ -10,6 +10,7 @@ import io
 import pytest
 import sqlalchemy as sa
 
+from assessment.api_tokens import scopes_for
 from assessment.extensions import db
 from assessment.models import (
     Assessment,
@@ -22,7 +23,7 @@ from assessment.models import (
     Status,
     utcnow,
 )
-from tests.factories import PASSWORD, make_answer, make_assessment, make_user
+from tests.factories import PASSWORD, make_answer, make_assessment, make_token, make_user
 
 ROLES = ["admin", "respondent", "reviewer", "viewer"]
 
@@ -237,6 +238,52 @@ ROUTES = {
         Status.APPROVED,
         "yes no yes no",
     ),
+    "API tokens page": ("GET", "/account/tokens/", {}, None, "yes yes yes yes"),
+    "make an API token": (
+        "POST",
+        "/account/tokens/",
+        {"name": "sync", "scope": "read", "days": "30"},
+        None,
+        "yes yes yes yes",
+    ),
+    # The API with each person's own token (read and write where the role answers, else read).
+    "API: list assessments": ("GET", "/api/v1/assessments", {}, None, "yes yes yes yes"),
+    "API: read an assessment": ("GET", "/api/v1/assessments/{id}", {}, None, "yes yes yes yes"),
+    "API: read its answers": (
+        "GET",
+        "/api/v1/assessments/{id}/answers",
+        {},
+        None,
+        "yes yes yes yes",
+    ),
+    "API: read one answer": (
+        "GET",
+        "/api/v1/assessments/{id}/answers/P1.1",
+        {},
+        None,
+        "yes yes yes yes",
+    ),
+    "API: read its catalogue version": (
+        "GET",
+        "/api/v1/assessments/{id}/catalogue",
+        {},
+        None,
+        "yes yes yes yes",
+    ),
+    "API: write an answer": (
+        "PUT",
+        "/api/v1/assessments/{id}/answers/P1.1",
+        "api-answer",
+        None,
+        "yes yes no no",
+    ),
+    "API: submit for review": (
+        "POST",
+        "/api/v1/assessments/{id}/submit",
+        {},
+        Status.DRAFT,
+        "yes yes no no",
+    ),
 }
 # Routes that name something of the organisation: another organisation's member gets 404.
 SCOPED = {name for name, (_, path, *_rest) in ROUTES.items() if "{" in path}
@@ -272,7 +319,13 @@ def organisation(app):
         for role in ROLES[1:]:
             emails[role] = make_user(organisation=org, role=role).email
         target = make_user(organisation=org, role=Role.VIEWER)
-        emails["outsider"] = make_user(organisation_name="Another Org").email
+        outsider = make_user(organisation_name="Another Org")
+        emails["outsider"] = outsider.email
+        tokens = {"outsider": make_token(outsider)}
+        for membership in org.memberships:
+            who = next((r for r, e in emails.items() if e == membership.user.email), None)
+            if who is not None:
+                tokens[who] = make_token(membership.user, best_scope(membership), 30, membership)
         assessment = make_assessment(admin)
         make_answer(assessment, "P1.1", "2")
         link = Evidence(
@@ -320,7 +373,7 @@ def organisation(app):
         ids["file_evidence"] = db.session.scalars(
             sa.select(Evidence.id).where(Evidence.kind == "file")
         ).one()
-    return {"emails": emails, **ids}
+    return {"emails": emails, "tokens": tokens, **ids}
 
 
 def _arrange(app, assessment_id, status):
@@ -342,6 +395,21 @@ def _form_data(data):
     if data == "import":
         return {"file": (io.BytesIO(b'{"not": "an export"}'), "export.json")}
     return data
+
+
+def best_scope(membership) -> str:
+    """Return the widest scope this member may give a token."""
+    return scopes_for(membership)[-1].value
+
+
+def request_kwargs(path: str, data, token: str | None) -> dict:
+    """Return how a route is called: the API with a bearer token and JSON, pages with a form."""
+    if not path.startswith("/api/"):
+        return {"data": _form_data(data)}
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if data == "api-answer":
+        return {"json": {"value": "3"}, "headers": {**headers, "If-Match": '"1"'}}
+    return {"headers": headers}
 
 
 def _allowed(response) -> bool:
@@ -371,9 +439,12 @@ def test_each_role_can_do_exactly_what_the_table_says(app, organisation, route, 
         job=organisation["job"],
         comment=organisation["comment"],
     )
-    response = client.open(url, method=method, data=_form_data(data))
+    token = organisation["tokens"].get(who)
+    response = client.open(url, method=method, **request_kwargs(path, data, token))
 
-    if who == "anonymous":
+    if who == "anonymous" and path.startswith("/api/"):
+        assert response.status_code == 401  # no token: the API never redirects to a page
+    elif who == "anonymous":
         assert response.status_code == 302
         assert "/auth/login" in response.headers["Location"]
     elif who == "outsider":

@@ -14,6 +14,8 @@ from assessment.editing import EditRefused
 from assessment.evidence import too_large_message
 from assessment.extensions import db
 from assessment.logs import current_request_id, security_event
+from assessment.views.api import PREFIX as API_PREFIX
+from assessment.views.api import problem_response
 from assessment.workflow import WorkflowError
 
 MESSAGES = {
@@ -51,6 +53,8 @@ def http_error(error: HTTPException | Exception):
     code = getattr(error, "code", 500) or 500
     if request_ctx.url_adapter is None:
         return _unknown_host(code)
+    if request.path.startswith(API_PREFIX + "/") and isinstance(error, HTTPException):
+        return problem_response(error)  # no such API address or method: JSON, as the API speaks
     title, message = MESSAGES.get(code, MESSAGES[500])
     if getattr(error, "description", None) and code in OWN_WORDS:
         message = error.description
