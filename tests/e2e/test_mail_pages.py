@@ -55,6 +55,12 @@ def mail_server_app(tmp_path, smtp):
     thread.join(timeout=10)
 
 
+def shows(page, text: str) -> bool:
+    """Wait (up to 10 s) until the page shows this text: a click's navigation may still run."""
+    page.get_by_text(text).first.wait_for(timeout=10_000)
+    return text in page.content()
+
+
 def look(page, name: str, folder: Path) -> None:
     """Screenshot the page at both sizes; it must never scroll sideways."""
     for size, (width, height) in SIZES.items():
@@ -76,7 +82,7 @@ def test_forgot_reset_and_preferences_in_a_browser(mail_server_app, page, smtp, 
     look(page, "forgot", folder)
     page.get_by_label("Email").fill("pat@example.org")
     page.get_by_role("button", name="Send me a link").click()
-    assert "If an account uses pat@example.org" in page.content()
+    assert shows(page, "If an account uses pat@example.org")
     look(page, "forgot-sent", folder)
 
     for _ in range(100):  # the e-mail goes once the response has been sent
@@ -93,14 +99,14 @@ def test_forgot_reset_and_preferences_in_a_browser(mail_server_app, page, smtp, 
     page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("Repeat the new password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Set the new password").click()
-    assert "Your password is changed and you are logged in." in page.content()
+    assert shows(page, "Your password is changed and you are logged in.")
 
     page.get_by_role("link", name="E-mail", exact=True).click()
     assert page.locator("h1").inner_text() == "E-mail"
     look(page, "preferences", folder)
     page.get_by_label("A principle is assigned to you, or its due date changes").uncheck()
     page.get_by_role("button", name="Save my e-mail choices").click()
-    assert "Your e-mail choices are saved." in page.content()
+    assert shows(page, "Your e-mail choices are saved.")
     assert not page.get_by_label(
         "A principle is assigned to you, or its due date changes"
     ).is_checked()
@@ -109,7 +115,7 @@ def test_forgot_reset_and_preferences_in_a_browser(mail_server_app, page, smtp, 
     ).is_checked()
 
     page.goto(link)  # used: refused, with the way to ask again
-    assert "has been used already" in page.content()
+    assert shows(page, "has been used already")
     look(page, "reset-used", folder)
 
     # The old password no longer works; the new one does.
@@ -119,7 +125,7 @@ def test_forgot_reset_and_preferences_in_a_browser(mail_server_app, page, smtp, 
     page.get_by_label("Email").fill("pat@example.org")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    assert "Email or password is not right." in page.content()
+    assert shows(page, "Email or password is not right.")
     page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     assert page.url.endswith("/assessments/")
