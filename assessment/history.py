@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 from assessment.catalogue import Catalogue
 from assessment.extensions import db
 from assessment.formatting import status_label
-from assessment.listing import page_number
+from assessment.listing import Paged, page_number
 from assessment.models import Assessment, AuditEvent, Membership, User
 from reports.export import neutralise
 
@@ -112,20 +112,11 @@ class Line:
     after: str
 
 
-@dataclass(frozen=True)
-class HistoryPage:
+@dataclass(frozen=True, kw_only=True)
+class HistoryPage(Paged):
+    """One page of the history, newest first."""
+
     lines: list[Line]
-    number: int
-    pages: int
-    total: int
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
 
 
 def _filtered(assessment: Assessment, catalogue: Catalogue, wanted: HistoryFilter) -> sa.Select:

@@ -24,11 +24,10 @@ from assessment.scoring import score_assessment
 PAGE_SIZE = 25
 
 
-@dataclass(frozen=True)
-class Page:
-    """One page of assessments and where it sits among the others."""
+@dataclass(frozen=True, kw_only=True)
+class Paged:
+    """Where one page sits among the others (the pagers of lists and histories read it)."""
 
-    assessments: list[Assessment]
     number: int
     pages: int
     total: int
@@ -40,6 +39,13 @@ class Page:
     @property
     def has_next(self) -> bool:
         return self.number < self.pages
+
+
+@dataclass(frozen=True, kw_only=True)
+class Page(Paged):
+    """One page of assessments and where it sits among the others."""
+
+    assessments: list[Assessment]
 
 
 def page_number(raw: str | None) -> int:
