@@ -459,3 +459,23 @@ def test_per_token_rate_limit(app, client, org):
     assert int(limited.headers["Retry-After"]) > 0
     # Another token has an allowance of its own.
     assert api.get("/assessments", token=org["tokens"]["admin_read"]).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("redis_url", "storage"),
+    [
+        (None, "memory://"),
+        ("", "memory://"),
+        ("unix:///tmp/r/redis.sock", "redis+unix:///tmp/r/redis.sock"),
+        ("redis://localhost:6379/0", "redis://localhost:6379/0"),
+    ],
+)
+def test_the_rate_limits_count_in_the_apps_redis_whatever_its_url_form(redis_url, storage):
+    from limits.storage import storage_from_string
+
+    from assessment.views.api import rate_storage_uri
+
+    assert rate_storage_uri(redis_url) == storage
+    if storage.startswith("redis+unix"):
+        # The form README's REDIS_URL takes must be one the limiter's storage knows.
+        assert storage_from_string(storage) is not None

@@ -153,10 +153,19 @@ def _rate_key() -> str:
     return "api-token:" + hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def rate_storage_uri(redis_url: str | None) -> str:
+    """Return where the limiter counts: the app's Redis (`unix://` is `redis+unix://` there)."""
+    if not redis_url:
+        return "memory://"
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url.removeprefix("unix://")
+    return redis_url
+
+
 def init_app(app: Flask) -> None:
     """Limit each token's request rate, in Redis when REDIS_URL is set (else in memory)."""
     app.config.setdefault("API_RATE_LIMIT", DEFAULT_RATE_LIMIT)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", rate_storage_uri(app.config.get("REDIS_URL")))
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter = Limiter(key_func=_rate_key, app=app, default_limits=[])
     limiter.limit(
