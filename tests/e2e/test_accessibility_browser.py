@@ -7,6 +7,7 @@ upgrade preview and the catalogue has a diff page.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -165,6 +166,45 @@ class Audit:
         self.check(page, name)
 
 
+def check_error_summary(page, first_field: str) -> None:
+    """The summary of a form's errors has focus and its first link moves focus to the field."""
+    summary = page.locator(".error-summary")
+    assert summary.count() == 1
+    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+    link = summary.get_by_role("link").first
+    assert link.get_attribute("href") == f"#{first_field}"
+    link.click()
+    assert page.evaluate("document.activeElement.id") == first_field
+    field = page.locator(f"#{first_field}")
+    assert field.get_attribute("aria-invalid") == "true"
+    message = page.locator(f"#{field.get_attribute('aria-describedby').split()[-1]}")
+    assert message.inner_text().strip(), "the invalid field is described by its message"
+
+
+def check_charts(page) -> None:
+    """Each chart is an image with a name, and the same figures are in a table."""
+    for chart in page.locator(".charts svg[role=img]").all():
+        assert chart.get_attribute("aria-label").startswith("Score of each")
+    assert page.locator(".charts svg[role=img]").count() == 2
+    page.get_by_text("The charts' figures as tables").click()
+    principles = page.locator("table.figures").first
+    assert principles.locator("tbody tr").count() == 11
+    first = principles.locator("tbody tr").first
+    assert first.locator("th").inner_text().startswith("P1 ")
+    score = first.locator("td").inner_text()
+    assert re.fullmatch(r"\d{1,3}|n/a", score), score
+    assert f">{score}<" in page.locator(".charts svg.chart-bars").evaluate("e => e.outerHTML")
+    assert page.locator("table.figures").nth(1).locator("tbody tr").count() >= 3
+
+
+def check_questions(page) -> None:
+    """Each question is a heading; each option's description describes its radio."""
+    assert page.get_by_role("heading", name="P1.1").count() == 1
+    radio = page.locator("section.question[id='P1.1'] input[type=radio]").first
+    described = radio.get_attribute("aria-describedby").split()[0]
+    assert page.locator(f"#{described}").inner_text().strip()
+
+
 def test_every_page_of_the_journey_passes_axe(live_server, browser, journey):
     base, _app = live_server
     audit = Audit()
@@ -178,6 +218,10 @@ def test_every_page_of_the_journey_passes_axe(live_server, browser, journey):
     visitor.get_by_role("button", name="Log in").click()
     audit.check(visitor, "login-refused")
     audit.visit(visitor, f"{base}/auth/register", "register")
+    visitor.get_by_label("Work email").fill("not an address")
+    visitor.get_by_role("button", name="E-mail me the link").click()
+    check_error_summary(visitor, "organisation")
+    audit.check(visitor, "register-with-errors")
     audit.visit(visitor, f"{base}/auth/forgot", "forgot-password")
     audit.visit(visitor, f"{base}/catalogue/", "catalogue")
     visitor.context.close()
@@ -186,10 +230,12 @@ def test_every_page_of_the_journey_passes_axe(live_server, browser, journey):
     audit.visit(admin, f"{a}/", "assessments")
     audit.visit(admin, f"{a}/new", "new-assessment")
     audit.visit(admin, f"{a}/{draft}/", "overview-draft")
+    check_charts(admin)
     audit.visit(admin, f"{a}/{in_review}/", "overview-in-review")
     audit.visit(admin, f"{a}/{approved}/", "overview-approved-job")
     audit.visit(admin, f"{a}/{draft}/profile", "profile")
     audit.visit(admin, f"{a}/{draft}/principles/P1", "principle-comment-carried")
+    check_questions(admin)
     question = admin.locator("section.question[id='P1.1']")
     question.get_by_text("Evidence for P1.1").click()
     audit.check(admin, "principle-evidence-open")
@@ -197,6 +243,7 @@ def test_every_page_of_the_journey_passes_axe(live_server, browser, journey):
     question.get_by_label("Comment").fill("")
     admin.get_by_role("button", name="Save", exact=True).click()
     assert "counts as met only with a rationale" in admin.content()
+    check_error_summary(admin, "q_P1_1-comment")
     audit.check(admin, "principle-form-error")
     audit.visit(admin, f"{a}/{in_review}/principles/P1", "principle-read-only")
     for show in ("unanswered", "gaps", "mine", "changed"):
