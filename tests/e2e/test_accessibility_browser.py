@@ -1,12 +1,14 @@
 """End to end: axe-core finds no serious or critical violation on any page of the journey.
 
-Every page is checked at 1280 px and at 390 px, signed in once per role. The running
+Every page is checked at 1280 px and at 390 px, signed in once per role, for axe
+and for sideways scroll; `A11Y_SCREENSHOTS` names a folder for a screenshot of each. The running
 catalogue is `vp-1.1.0` so that a draft answered against the shipped 1.0.0 has an
 upgrade preview and the catalogue has a diff page.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -18,6 +20,7 @@ CATALOGUES = Path(__file__).resolve().parents[1] / "catalogues"
 OLD, NEW = CATALOGUES / "vp-1.0.0.yaml", CATALOGUES / "vp-1.1.0.yaml"
 SIZES = ({"width": 1280, "height": 900}, {"width": 390, "height": 844})
 SERIOUS = {"serious", "critical"}
+SHOTS = os.environ.get("A11Y_SCREENSHOTS")  # a folder: every page checked, at both sizes
 
 
 @pytest.fixture
@@ -141,6 +144,7 @@ class Audit:
         self.axe = Axe()
         self.found: list[str] = []
         self.checked: list[str] = []
+        self.too_wide: list[str] = []
 
     def check(self, page, name: str) -> None:
         """Check the page as it is now, at 1280 px then 390 px, and leave it at 1280 px."""
@@ -149,6 +153,12 @@ class Audit:
             results = self.axe.run(page)
             label = f"{name} @{size['width']}"
             self.checked.append(label)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > size["width"]:
+                self.too_wide.append(f"{label}: {width} px wide")
+            if SHOTS:
+                Path(SHOTS).mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=f"{SHOTS}/{name}-{size['width']}.png", full_page=True)
             for violation in results.response["violations"]:
                 if violation["impact"] not in SERIOUS:
                     continue
@@ -281,3 +291,4 @@ def test_every_page_of_the_journey_passes_axe(live_server, browser, journey):
 
     assert len(audit.checked) >= 2 * 35, audit.checked
     assert not audit.found, "axe found serious or critical violations:\n" + "\n".join(audit.found)
+    assert not audit.too_wide, "pages scroll sideways:\n" + "\n".join(audit.too_wide)
