@@ -92,7 +92,7 @@ PAGES = [
 def test_script_tags_come_back_escaped_in_html(client, hostile, page):
     html = client.get(page.format(base=hostile)).text
     # The principle page loads its own scripts from /static (issue 9); nothing else may.
-    html = re.sub(r'<script src="/static/[a-z/.-]+" defer></script>', "", html)
+    html = re.sub(r'<script src="/static/[a-z/.]+" defer></script>', "", html)
     assert "<script" not in html
     assert ESCAPED in html or "&lt;script&gt;" in html
 
