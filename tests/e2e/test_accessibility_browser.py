@@ -131,6 +131,8 @@ def sign_in(browser, base, email):
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    # Wait for the landing page and its stylesheet, not just the redirect.
+    page.wait_for_url(lambda url: "/auth/login" not in url, wait_until="load")
     assert "/auth/login" not in page.url, f"{email} could not log in"
     return page
 
