@@ -101,12 +101,17 @@ def _strip(value: str | None) -> str | None:
 
 
 def _your_name(required: Any) -> StringField:
-    return StringField("Your name", validators=[required, Length(max=200)])
+    return StringField(
+        "Your name", validators=[required, Length(max=200)], render_kw={"autocomplete": "name"}
+    )
 
 
 def _work_email(required: Any) -> EmailField:
     return EmailField(
-        "Work email", validators=[required, Email(), Length(max=254)], filters=[_strip]
+        "Work email",
+        validators=[required, Email(), Length(max=254)],
+        filters=[_strip],
+        render_kw={"autocomplete": "email"},
     )
 
 
@@ -116,11 +121,16 @@ def _new_password(required: Any) -> PasswordField:
         "Password",
         validators=[required, Length(min=PASSWORD_MIN, max=200)],
         description=f"At least {PASSWORD_MIN} characters.",
+        render_kw={"autocomplete": "new-password"},
     )
 
 
 class RegisterForm(FlaskForm):
-    organisation = StringField("Organisation", validators=[DataRequired(), Length(max=200)])
+    organisation = StringField(
+        "Organisation",
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "organization"},
+    )
     name = _your_name(DataRequired())
     email = _work_email(DataRequired())
     submit = SubmitField("E-mail me the link")
@@ -137,8 +147,17 @@ class FinishRegistrationForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)], filters=[_strip])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    email = EmailField(
+        "Email",
+        validators=[DataRequired(), Length(max=254)],
+        filters=[_strip],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
     submit = SubmitField("Log in")
 
 

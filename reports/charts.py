@@ -32,7 +32,8 @@ def _text(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def _score_text(score: float | None) -> str:
+def score_text(score: float | None) -> str:
+    """Return a score as the charts print it (rounded half up, or n/a)."""
     shown = round_half_up(score)
     return "n/a" if shown is None else str(shown)
 
@@ -103,12 +104,16 @@ def _label(
     )
 
 
-def _svg_start(kind: str, width: int, height: int, font_size: float) -> str:
-    """Open a chart's SVG element: its size, its class and its default font."""
+def _svg_start(kind: str, width: int, height: int, font_size: float, name: str) -> str:
+    """Open a chart's SVG element: its size, its class, its default font and its name.
+
+    The name (aria-label and <title>) is what a screen reader announces for the image.
+    """
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-{kind}" '
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'role="img" font-family="{FONT}" font-size="{font_size}">'
+        f'role="img" aria-label="{_text(name)}" font-family="{FONT}" font-size="{font_size}">'
+        f"<title>{_text(name)}</title>"
     )
 
 
@@ -165,12 +170,18 @@ def bar_layout(items: Sequence[Item], *, width: int = 640, label_width: int = 26
     return BarLayout(width, y, label_width, plot, tuple(rows), ticks)
 
 
-def bar_chart(items: Sequence[Item], *, width: int = 640, label_width: int = 260) -> str:
+def bar_chart(
+    items: Sequence[Item],
+    *,
+    width: int = 640,
+    label_width: int = 260,
+    name: str = "Bar chart of scores out of 100",
+) -> str:
     """Draw horizontal 0-100 bars, one per item, with the score printed after each."""
     layout = bar_layout(items, width=width, label_width=label_width)
     height = math.ceil(layout.height)
     parts = [
-        _svg_start("bars", width, height, BAR_FONT),
+        _svg_start("bars", width, height, BAR_FONT, name),
     ]
     for tick in layout.ticks:
         parts.append(
@@ -191,7 +202,7 @@ def bar_chart(items: Sequence[Item], *, width: int = 640, label_width: int = 260
         parts.append(
             f'<rect x="{x}" y="{y:.1f}" width="{bar:.1f}" height="{BAR_H}" fill="{fill}"/>'
             f'<text x="{x + bar + 5:.1f}" y="{y + BAR_H - 3:.1f}" font-weight="bold" '
-            f'fill="{INK}">{_score_text(score)}</text>'
+            f'fill="{INK}">{score_text(score)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -246,7 +257,7 @@ def radar_layout(items: Sequence[Item], *, radius: float = 110) -> RadarLayout |
     ]
     keep_out = [b.grown(1.5) for b in point_boxes] + [g.box.grown(1.5) for g in labels]
     for i, (text, score, _) in enumerate(scored):
-        label = _axis_label(at(i, 1), [*wrap(text, LABEL_WIDTH, RADAR_FONT), _score_text(score)],
+        label = _axis_label(at(i, 1), [*wrap(text, LABEL_WIDTH, RADAR_FONT), score_text(score)],
                             radius, keep_out)  # fmt: skip
         labels.append(label)
         keep_out.append(label.box.grown(2))
@@ -327,7 +338,7 @@ def _distance_to_box(box: Box) -> float:
     return math.hypot(dx, dy)
 
 
-def radar_chart(items: Sequence[Item]) -> str:
+def radar_chart(items: Sequence[Item], *, name: str = "Radar chart of scores out of 100") -> str:
     """Draw a radar of 0-100 scores with each axis labelled and its score printed.
 
     Not-applicable items are left out of the shape and named under it; with
@@ -335,11 +346,11 @@ def radar_chart(items: Sequence[Item]) -> str:
     """
     layout = radar_layout(items)
     if layout is None:
-        return bar_chart(items)
+        return bar_chart(items, name=name)
     width, height = math.ceil(layout.width), math.ceil(layout.height)
     cx, cy = layout.centre
     parts = [
-        _svg_start("radar", width, height, RADAR_FONT),
+        _svg_start("radar", width, height, RADAR_FONT, name),
     ]
     for ring in layout.rings:
         ring_points = " ".join(f"{x:.1f},{y:.1f}" for x, y in ring)
@@ -370,7 +381,13 @@ TrendItem = tuple[str, float | None, float | None]
 PREVIOUS = "#56B4E9"  # Okabe-Ito sky blue, paired with ACCENT for "now"
 
 
-def trend_chart(items: Sequence[TrendItem], *, width: int = 640, label_width: int = 200) -> str:
+def trend_chart(
+    items: Sequence[TrendItem],
+    *,
+    width: int = 640,
+    label_width: int = 200,
+    name: str = "Previous and current scores out of 100",
+) -> str:
     """Draw previous and current scores as paired bars, each with its number and the change."""
     pair_h, bar_h, top = 26, 10, 30
     plot = width - label_width - 90
@@ -384,7 +401,7 @@ def trend_chart(items: Sequence[TrendItem], *, width: int = 640, label_width: in
         y = max(y + pair_h, label.box.y1 + 6)
     height = math.ceil(y + 6)
     parts = [
-        _svg_start("trend", width, height, 10),
+        _svg_start("trend", width, height, 10, name),
         # The legend names both bars in words, so the pair does not rely on colour.
         f'<rect x="{label_width}" y="2" width="10" height="8" fill="{PREVIOUS}"/>'
         f'<text x="{label_width + 14}" y="10" fill="{INK}">Previous (upper bar)</text>'
@@ -408,7 +425,7 @@ def trend_chart(items: Sequence[TrendItem], *, width: int = 640, label_width: in
                 f'<rect x="{label_width}" y="{y + offset:.1f}" width="{bar:.1f}" '
                 f'height="{bar_h}" fill="{fill}"/>'
                 f'<text x="{label_width + bar + 4:.1f}" y="{y + offset + bar_h - 1.5:.1f}" '
-                f'font-size="8" fill="{INK}">{_score_text(score)}</text>'
+                f'font-size="8" fill="{INK}">{score_text(score)}</text>'
             )
         parts.append(
             f'<text x="{width - 4}" y="{y + bar_h + 3:.1f}" text-anchor="end" font-weight="bold" '
@@ -440,9 +457,14 @@ def assessment_charts(scored: ScoredAssessment) -> dict[str, str]:
     """Draw the two charts of an assessment (principle bars, theme radar), for PDF and web alike."""
     return {
         "principles": bar_chart(
-            [(f"{p.id} {p.title}", p.score, p.band_colour) for p in scored.principles]
+            [(f"{p.id} {p.title}", p.score, p.band_colour) for p in scored.principles],
+            name="Score of each principle out of 100 (bar chart)",
         ),
         "themes": radar_chart(
-            [(f"{t.id} {short_theme_name(t.title)}", t.score, t.band_colour) for t in scored.themes]
+            [
+                (f"{t.id} {short_theme_name(t.title)}", t.score, t.band_colour)
+                for t in scored.themes
+            ],
+            name="Score of each theme out of 100 (radar chart)",
         ),
     }

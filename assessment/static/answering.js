@@ -58,6 +58,34 @@
     }
   });
 
+  // A question that saved itself marks its invalid fields (aria-invalid, described by the
+  // state line that says why) and unmarks them once it saves.
+  function markInvalid(section) {
+    var state = stateOf(section);
+    if (!state) { return; }
+    var line = state.querySelector(".state");
+    var invalid = line && line.dataset.invalid !== undefined ? line.dataset.invalid.split(" ") : [];
+    var prefix = state.id.replace(/^state-/, "") + "-";
+    var fields = section.querySelectorAll("[name^='" + prefix + "']:not([type=hidden])");
+    Array.prototype.forEach.call(fields, function (field) {
+      var name = field.name.slice(prefix.length);
+      var described = (field.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+        return id && id !== state.id;
+      });
+      if (invalid.indexOf(name) !== -1) {
+        field.setAttribute("aria-invalid", "true");
+        described.push(state.id);
+      } else {
+        field.removeAttribute("aria-invalid");
+      }
+      if (described.length) { field.setAttribute("aria-describedby", described.join(" ")); }
+    });
+  }
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    var section = sectionOf(event.detail.elt);
+    if (section) { markInvalid(section); }
+  });
+
   window.addEventListener("beforeunload", function (event) {
     if (submitting || !unsaved()) { return; }
     event.preventDefault();

@@ -54,7 +54,8 @@ def save_question(assessment_id: int, principle_id: str, question_id: str):
         return _state(assessment, catalogue, question, "refused", 409, message=reason)
     form = build_principle_form(catalogue, [question])()
     if not form.validate_on_submit():
-        errors = [e for errors in form[field_name(question.id)].errors.values() for e in errors]
+        by_field = form[field_name(question.id)].errors
+        errors = [e for errors in by_field.values() for e in errors]
         return _state(
             assessment,
             catalogue,
@@ -62,6 +63,7 @@ def save_question(assessment_id: int, principle_id: str, question_id: str):
             "invalid",
             422,
             errors=errors or ["Not a valid answer."],
+            invalid_fields=sorted(by_field),
         )
     try:
         record_answers(assessment, current_user, answer_changes(form, [question]))

@@ -23,7 +23,7 @@ from assessment.forms import ConfirmForm
 from assessment.inputs import parse_id
 from assessment.models import Job, JobState
 from assessment.snapshot import score_for_report
-from reports.charts import assessment_charts
+from reports.charts import assessment_charts, score_text
 
 bp = Blueprint("reports", __name__, url_prefix="/assessments")
 
@@ -42,6 +42,12 @@ MEDIA_TYPES = {
 def report_charts(scored) -> dict[str, Markup]:
     """Return the report's SVG charts for a web page (labels are escaped by reports.charts)."""
     return {name: Markup(svg) for name, svg in assessment_charts(scored).items()}
+
+
+@bp.app_template_filter()
+def chart_score(score: float | None) -> str:
+    """Return a score as the charts print it, for the table of their figures."""
+    return score_text(score)
 
 
 def download_name(service: str, assessment_id: int, fmt: str) -> str:

@@ -13,7 +13,13 @@ from assessment.extensions import db
 
 
 @pytest.fixture
-def live_server(tmp_path):
+def live_server_config() -> dict:
+    """Extra settings for the live app; a test module overrides this fixture to change them."""
+    return {}
+
+
+@pytest.fixture
+def live_server(tmp_path, live_server_config):
     """Serve a fresh app (CSRF on, as in production) on a free localhost port."""
     app = create_app(
         {
@@ -21,6 +27,7 @@ def live_server(tmp_path):
             "SECRET_KEY": "e2e",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.db'}",
             "PASSWORD_HASH_METHOD": "scrypt:256:8:1",
+            **live_server_config,
         }
     )
     with app.app_context():

@@ -112,8 +112,14 @@ def test_a_question_saves_on_its_own_and_an_invalid_one_says_why(page, fresh):
     error.wait_for()
     assert "needs a reason" in error.inner_text()
     assert _question(page, "P1.2").get_by_label("Not applicable").is_checked()
-    _question(page, "P1.2").get_by_label("Comment").fill("We host no media at all.")
+    # The comment is marked invalid and described by the line that says why (issue 9, item 9).
+    comment = _question(page, "P1.2").get_by_label("Comment")
+    assert comment.get_attribute("aria-invalid") == "true"
+    assert "state-q_P1_2" in comment.get_attribute("aria-describedby").split()
+    comment.fill("We host no media at all.")
     _wait_saved(page, "P1.2")
+    assert comment.get_attribute("aria-invalid") is None
+    assert "state-q_P1_2" not in comment.get_attribute("aria-describedby").split()
     assert _stored(app, assessment_id)["P1.2"] == ("na", "We host no media at all.")
     # The state line is announced to screen readers.
     assert page.locator("#state-q_P1_2").get_attribute("aria-live") == "polite"

@@ -53,6 +53,8 @@ def sign_in(browser, base, email, size=DESKTOP):
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    # Wait for the landing page and its stylesheet, not just the redirect.
+    page.wait_for_url(lambda url: "/auth/login" not in url, wait_until="load")
     return page
 
 

@@ -1,0 +1,296 @@
+"""End to end: axe-core finds no serious or critical violation on any page of the journey.
+
+Every page is checked at 1280 px and at 390 px, signed in once per role, for axe
+and for sideways scroll; `A11Y_SCREENSHOTS` names a folder for a screenshot of each. The running
+catalogue is `vp-1.1.0` so that a draft answered against the shipped 1.0.0 has an
+upgrade preview and the catalogue has a diff page.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+CATALOGUES = Path(__file__).resolve().parents[1] / "catalogues"
+OLD, NEW = CATALOGUES / "vp-1.0.0.yaml", CATALOGUES / "vp-1.1.0.yaml"
+SIZES = ({"width": 1280, "height": 900}, {"width": 390, "height": 844})
+SERIOUS = {"serious", "critical"}
+SHOTS = os.environ.get("A11Y_SCREENSHOTS")  # a folder: every page checked, at both sizes
+
+
+@pytest.fixture
+def live_server_config() -> dict:
+    return {"CATALOGUE_PATH": str(NEW)}
+
+
+@pytest.fixture
+def journey(live_server):
+    """One organisation with a draft, one in review, one approved and one on the old catalogue."""
+    _base, app = live_server
+    from assessment import jobs
+    from assessment.catalogue import load_catalogue
+    from assessment.catalogue_versions import register
+    from assessment.extensions import db
+    from assessment.models import (
+        Assignment,
+        Job,
+        JobState,
+        QuestionComment,
+        Role,
+        Status,
+        utcnow,
+    )
+    from tests.factories import make_answer, make_assessment, make_user
+
+    with app.app_context():
+        admin = make_user(role=Role.ADMIN, name="Ada Admin", email="ada@acme.example")
+        org = admin.memberships[0].organisation
+        respondent = make_user(
+            organisation=org, role=Role.RESPONDENT, name="Res Pondent", email="res@acme.example"
+        )
+        reviewer = make_user(
+            organisation=org, role=Role.REVIEWER, name="Rae Reviewer", email="rae@acme.example"
+        )
+        draft = make_assessment(admin, service_name="Acme Chat", period="FY2026 H1")
+        make_answer(draft, "P1.1", "3", "PhotoDNA on every upload")
+        make_answer(draft, "P1.2", "2", "Daily list updates")
+        make_answer(draft, "P1.3", "2", "Carried from last year").carried_forward = True
+        make_answer(draft, "P2.1", "0", "")
+        db.session.add(Assignment(assessment=draft, principle_id="P1", owner_id=respondent.id))
+        db.session.add(
+            QuestionComment(
+                organisation_id=org.id,
+                assessment_id=draft.id,
+                question_id="P1.1",
+                author_id=reviewer.id,
+                body="Which hash lists do you use?",
+            )
+        )
+        in_review = make_assessment(
+            admin,
+            service_name="Acme Video",
+            period="FY2026 H1",
+            status=Status.IN_REVIEW,
+            submitted_by_id=respondent.id,
+            submitted_at=utcnow(),
+        )
+        make_answer(in_review, "P1.1", "4", "Hash matching at upload")
+        approved = make_assessment(
+            admin,
+            service_name="Acme Forum",
+            period="FY2025 H2",
+            status=Status.APPROVED,
+            approved_by_id=reviewer.id,
+            approved_at=utcnow(),
+        )
+        make_answer(approved, "P1.1", "4", "Hash matching at upload")
+        old = load_catalogue(OLD)
+        register(old)
+        on_old = make_assessment(admin, service_name="Acme Games")
+        on_old.catalogue_version, on_old.catalogue_fingerprint = old.version, old.fingerprint
+        make_answer(on_old, "P1.7", "2", "renamed question")
+        db.session.flush()
+        for assessment, kind, document in (
+            (approved, jobs.ISSUE_REPORT, None),
+            (draft, jobs.RENDER_DOCUMENT, "pdf"),
+        ):
+            db.session.add(
+                Job(
+                    organisation_id=org.id,
+                    assessment_id=assessment.id,
+                    kind=kind,
+                    document=document,
+                    state=JobState.QUEUED,
+                )
+            )
+        db.session.commit()
+        render_job = db.session.scalars(
+            db.select(Job).where(Job.kind == jobs.RENDER_DOCUMENT)
+        ).one()
+        return {
+            "draft": draft.id,
+            "in_review": in_review.id,
+            "approved": approved.id,
+            "on_old": on_old.id,
+            "old": old.fingerprint,
+            "new": load_catalogue(NEW).fingerprint,
+            "render_job": render_job.id,
+        }
+
+
+def sign_in(browser, base, email):
+    from tests.factories import PASSWORD
+
+    page = browser.new_context(viewport=SIZES[0]).new_page()
+    page.goto(f"{base}/auth/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    # Wait for the landing page and its stylesheet, not just the redirect.
+    page.wait_for_url(lambda url: "/auth/login" not in url, wait_until="load")
+    assert "/auth/login" not in page.url, f"{email} could not log in"
+    return page
+
+
+class Audit:
+    """Run axe-core on pages at both sizes and keep every serious or critical violation."""
+
+    def __init__(self):
+        from axe_playwright_python.sync_playwright import Axe
+
+        self.axe = Axe()
+        self.found: list[str] = []
+        self.checked: list[str] = []
+        self.too_wide: list[str] = []
+
+    def check(self, page, name: str) -> None:
+        """Check the page as it is now, at 1280 px then 390 px, and leave it at 1280 px."""
+        for size in SIZES:
+            page.set_viewport_size(size)
+            results = self.axe.run(page)
+            label = f"{name} @{size['width']}"
+            self.checked.append(label)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > size["width"]:
+                self.too_wide.append(f"{label}: {width} px wide")
+            if SHOTS:
+                Path(SHOTS).mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=f"{SHOTS}/{name}-{size['width']}.png", full_page=True)
+            for violation in results.response["violations"]:
+                if violation["impact"] not in SERIOUS:
+                    continue
+                for node in violation["nodes"]:
+                    self.found.append(
+                        f"{label}: {violation['id']} ({violation['impact']}) "
+                        f"{node['target']} {violation['help']}"
+                    )
+        page.set_viewport_size(SIZES[0])
+
+    def visit(self, page, url: str, name: str, status: int | None = None) -> None:
+        response = page.goto(url)
+        if status is not None:
+            assert response.status == status, f"{name}: {response.status}"
+        self.check(page, name)
+
+
+def check_error_summary(page, first_field: str) -> None:
+    """The summary of a form's errors has focus and its first link moves focus to the field."""
+    summary = page.locator(".error-summary")
+    assert summary.count() == 1
+    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+    link = summary.get_by_role("link").first
+    assert link.get_attribute("href") == f"#{first_field}"
+    link.click()
+    assert page.evaluate("document.activeElement.id") == first_field
+    field = page.locator(f"#{first_field}")
+    assert field.get_attribute("aria-invalid") == "true"
+    message = page.locator(f"#{field.get_attribute('aria-describedby').split()[-1]}")
+    assert message.inner_text().strip(), "the invalid field is described by its message"
+
+
+def check_charts(page) -> None:
+    """Each chart is an image with a name, and the same figures are in a table."""
+    for chart in page.locator(".charts svg[role=img]").all():
+        assert chart.get_attribute("aria-label").startswith("Score of each")
+    assert page.locator(".charts svg[role=img]").count() == 2
+    page.get_by_text("The charts' figures as tables").click()
+    principles = page.locator("table.figures").first
+    assert principles.locator("tbody tr").count() == 11
+    first = principles.locator("tbody tr").first
+    assert first.locator("th").inner_text().startswith("P1 ")
+    score = first.locator("td").inner_text()
+    assert re.fullmatch(r"\d{1,3}|n/a", score), score
+    assert f">{score}<" in page.locator(".charts svg.chart-bars").evaluate("e => e.outerHTML")
+    assert page.locator("table.figures").nth(1).locator("tbody tr").count() >= 3
+
+
+def check_questions(page) -> None:
+    """Each question is a heading; each option's description describes its radio."""
+    assert page.get_by_role("heading", name="P1.1").count() == 1
+    radio = page.locator("section.question[id='P1.1'] input[type=radio]").first
+    described = radio.get_attribute("aria-describedby").split()[0]
+    assert page.locator(f"#{described}").inner_text().strip()
+
+
+def test_every_page_of_the_journey_passes_axe(live_server, browser, journey):
+    base, _app = live_server
+    audit = Audit()
+    a = f"{base}/assessments"
+    draft, in_review, approved = journey["draft"], journey["in_review"], journey["approved"]
+
+    visitor = browser.new_context(viewport=SIZES[0]).new_page()
+    audit.visit(visitor, f"{base}/auth/login", "login")
+    visitor.get_by_label("Email").fill("ada@acme.example")
+    visitor.get_by_label("Password").fill("wrong password")
+    visitor.get_by_role("button", name="Log in").click()
+    audit.check(visitor, "login-refused")
+    audit.visit(visitor, f"{base}/auth/register", "register")
+    visitor.get_by_label("Work email").fill("not an address")
+    visitor.get_by_role("button", name="E-mail me the link").click()
+    check_error_summary(visitor, "organisation")
+    audit.check(visitor, "register-with-errors")
+    audit.visit(visitor, f"{base}/auth/forgot", "forgot-password")
+    audit.visit(visitor, f"{base}/catalogue/", "catalogue")
+    visitor.context.close()
+
+    admin = sign_in(browser, base, "ada@acme.example")
+    audit.visit(admin, f"{a}/", "assessments")
+    audit.visit(admin, f"{a}/new", "new-assessment")
+    audit.visit(admin, f"{a}/{draft}/", "overview-draft")
+    check_charts(admin)
+    audit.visit(admin, f"{a}/{in_review}/", "overview-in-review")
+    audit.visit(admin, f"{a}/{approved}/", "overview-approved-job")
+    audit.visit(admin, f"{a}/{draft}/profile", "profile")
+    audit.visit(admin, f"{a}/{draft}/principles/P1", "principle-comment-carried")
+    check_questions(admin)
+    question = admin.locator("section.question[id='P1.1']")
+    question.get_by_text("Evidence for P1.1").click()
+    audit.check(admin, "principle-evidence-open")
+    question.get_by_label("Alternative measure").check()
+    question.get_by_label("Comment").fill("")
+    admin.get_by_role("button", name="Save", exact=True).click()
+    assert "counts as met only with a rationale" in admin.content()
+    check_error_summary(admin, "q_P1_1-comment")
+    audit.check(admin, "principle-form-error")
+    audit.visit(admin, f"{a}/{in_review}/principles/P1", "principle-read-only")
+    for show in ("unanswered", "gaps", "mine", "changed"):
+        audit.visit(admin, f"{a}/{draft}/questions?show={show}", f"questions-{show}")
+    audit.visit(admin, f"{a}/{draft}/submit", "submit-check")
+    audit.visit(admin, f"{a}/{draft}/comments", "comments")
+    audit.visit(admin, f"{a}/{draft}/history", "history")
+    audit.visit(admin, f"{a}/{draft}/assignments", "assignments")
+    audit.visit(admin, f"{base}/members/", "members")
+    audit.visit(admin, f"{base}/account/notices", "account-e-mail")
+    audit.visit(admin, f"{base}/catalogue/versions/{journey['new']}", "catalogue-version")
+    audit.visit(admin, f"{base}/catalogue/diff/{journey['old']}/{journey['new']}", "catalogue-diff")
+    audit.visit(admin, f"{a}/{journey['on_old']}/upgrade", "upgrade-preview")
+    audit.visit(admin, f"{a}/{draft}/frameworks/", "frameworks")
+    audit.visit(
+        admin, f"{a}/{draft}/frameworks/dtsp-best-practices-framework", "framework-coverage"
+    )
+    audit.visit(admin, f"{a}/{approved}/changes", "changes")
+    audit.visit(
+        admin, f"{a}/{draft}/report.pdf?job={journey['render_job']}", "job-pending", status=202
+    )
+    audit.visit(admin, f"{a}/999999/", "error-404", status=404)
+    admin.context.close()
+
+    respondent = sign_in(browser, base, "res@acme.example")
+    audit.check(respondent, "assessments-waiting-for-you")
+    assert "Comments to answer (1)" in respondent.content()
+    audit.visit(respondent, f"{a}/{in_review}/approve", "error-403", status=403)
+    respondent.context.close()
+
+    reviewer = sign_in(browser, base, "rae@acme.example")
+    assert "Reviews to do (1)" in reviewer.content()
+    audit.visit(reviewer, f"{a}/{in_review}/approve", "approve")
+    reviewer.context.close()
+
+    assert len(audit.checked) >= 2 * 35, audit.checked
+    assert not audit.found, "axe found serious or critical violations:\n" + "\n".join(audit.found)
+    assert not audit.too_wide, "pages scroll sideways:\n" + "\n".join(audit.too_wide)
