@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+from tests.e2e.waiting import shows
+
 pytestmark = pytest.mark.e2e
 
 
@@ -24,17 +26,17 @@ def test_register_scope_answer_and_download(live_server, page, tmp_path, caplog)
     caplog.set_level(logging.INFO, logger="assessment")
     base, _app = live_server
     page.goto(f"{base}/auth/register")
-    assert "E-mail is not configured on this server" in page.content()
+    assert shows(page, "E-mail is not configured on this server")
     page.get_by_label("Organisation").fill("Acme Social")
     page.get_by_label("Your name").fill("Ada Lead")
     page.get_by_label("Work email").fill("ada@acme.example")
     page.get_by_role("button", name="E-mail me the link").click()
-    assert "Check your e-mail" in page.content()
+    assert shows(page, "Check your e-mail")
     page.goto(link_from_the_log(caplog, f"{base}/auth/register/"))
     page.get_by_label("Password", exact=True).fill("a long enough password")
     page.get_by_label("Repeat the password").fill("a long enough password")
     page.get_by_role("button", name="Create the organisation").click()
-    assert "Acme Social is set up" in page.content()
+    assert shows(page, "Acme Social is set up")
 
     page.get_by_role("link", name="Start an assessment").click()
     page.get_by_label("Service name").fill("Acme Chat")
@@ -54,14 +56,14 @@ def test_register_scope_answer_and_download(live_server, page, tmp_path, caplog)
     assert page.locator("h1").inner_text() == "Acme Chat"
 
     # P5 (livestreaming) is scoped out, and says why.
-    assert "Not applicable to this service" in page.content()
+    assert shows(page, "Not applicable to this service")
 
     page.get_by_role("link", name="P1 · ").click()
     first = page.locator("section.question fieldset").first
     first.get_by_label("Established").check()
     first.get_by_label("Comment").fill("PhotoDNA on every upload <script>alert(1)</script>")
     page.get_by_role("button", name="Save", exact=True).click()
-    assert "Saved: 1 answer changed." in page.content()
+    assert shows(page, "Saved: 1 answer changed.")
     assert (
         first.get_by_label("Comment").input_value().startswith("PhotoDNA on every upload <script>")
     )
@@ -70,7 +72,7 @@ def test_register_scope_answer_and_download(live_server, page, tmp_path, caplog)
     first.get_by_label("Alternative measure").check()
     first.get_by_label("Comment").fill("")
     page.get_by_role("button", name="Save", exact=True).click()
-    assert "counts as met only with a rationale" in page.content()
+    assert shows(page, "counts as met only with a rationale")
     page.goto(page.url)
     assert page.locator("section.question fieldset").first.get_by_label("Established").is_checked()
 
@@ -99,7 +101,7 @@ def test_another_organisation_sees_nothing(live_server, page):
     page.get_by_role("button", name="Log in").click()
     response = page.goto(f"{base}/assessments/{assessment_id}/")
     assert response.status == 404
-    assert "There is nothing here" in page.content()
+    assert shows(page, "There is nothing here")
 
 
 def _log_in(page, base, email):
@@ -134,19 +136,19 @@ def test_submit_approve_and_the_locked_issued_report(live_server, page, tmp_path
     page.goto(overview)
     page.get_by_role("button", name="Submit for review").click()
     # Most questions are unanswered: the page lists them and asks first.
-    assert "Some questions are still open." in page.content()
+    assert shows(page, "Some questions are still open.")
     page.get_by_role("button", name="Submit anyway").click()
-    assert "Submitted for review" in page.content()
+    assert shows(page, "Submitted for review")
     page.get_by_role("link", name="Log out").click()
     page.get_by_role("button", name="Log out now").click()
-    assert "You are logged out." in page.content()
+    assert shows(page, "You are logged out.")
 
     _log_in(page, base, emails[1])
     page.goto(overview)
     page.get_by_role("link", name="Approve and lock").click()
     page.get_by_label("I confirm the statement above").check()
     page.get_by_role("button", name="Approve and lock").click()
-    assert "Approved and locked" in page.content()
+    assert shows(page, "Approved and locked")
     with page.expect_download() as download:
         page.get_by_role("link", name="PDF full report").click()
     first = tmp_path / "first.pdf"
@@ -159,5 +161,5 @@ def test_submit_approve_and_the_locked_issued_report(live_server, page, tmp_path
     assert first.read_bytes() == second.read_bytes()
 
     page.goto(f"{overview}principles/P1")
-    assert "approved and locked: answers are shown read-only" in page.content()
+    assert shows(page, "approved and locked: answers are shown read-only")
     assert page.locator("input[type=radio]").count() == 0

@@ -17,6 +17,7 @@ from werkzeug.serving import make_server
 from assessment import create_app
 from assessment.extensions import db
 from tests import mailserver
+from tests.e2e.waiting import shows
 from tests.factories import PASSWORD, make_user
 from tests.mailserver import SENDER
 
@@ -53,12 +54,6 @@ def mail_server_app(tmp_path, smtp):
     yield base, app
     server.shutdown()
     thread.join(timeout=10)
-
-
-def shows(page, text: str) -> bool:
-    """Wait (up to 10 s) until the page shows this text: a click's navigation may still run."""
-    page.get_by_text(text).first.wait_for(timeout=10_000)
-    return text in page.content()
 
 
 def look(page, name: str, folder: Path) -> None:
