@@ -148,3 +148,18 @@ class BufferedClient(FlaskClient):
     def open(self, *args, **kwargs):
         kwargs.setdefault("buffered", True)
         return super().open(*args, **kwargs)
+
+
+# The e-mail test modules' own app: sending to the test's SMTP server, reading responses
+# whole. A module takes them with `app_config = mailserver.sending_app_config` and
+# `app = mailserver.buffered_app` (each overrides the conftest fixture of the same name).
+@pytest.fixture(name="app_config")
+def sending_app_config(app_config, smtp):
+    app_config.update(mail_settings(smtp))
+    return app_config
+
+
+@pytest.fixture(name="app")
+def buffered_app(app):
+    app.test_client_class = BufferedClient
+    return app

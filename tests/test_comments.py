@@ -17,22 +17,14 @@ from tests.factories import (
     make_assessment,
     make_user,
 )
-from tests.mailserver import EXTERNAL_URL, BufferedClient, mail_settings
+from tests.mailserver import EXTERNAL_URL
 from tests.test_notices import client_for
 
 smtp = mailserver.smtp
 
 
-@pytest.fixture
-def app_config(app_config, smtp):
-    app_config.update(mail_settings(smtp))
-    return app_config
-
-
-@pytest.fixture
-def app(app):
-    app.test_client_class = BufferedClient
-    return app
+app_config = mailserver.sending_app_config
+app = mailserver.buffered_app
 
 
 @pytest.fixture

@@ -127,11 +127,13 @@ def answer_events(app, assessment_id) -> int:
         )
 
 
-def save_page(client, assessment_id, value, comment, base_version):
+def save_page(client, assessment_id, value, comment, base_version, *, path=""):
+    """Return a call that waits at the barrier, then saves P1.1 with the P1 page (or `path`)."""
+
     def call(barrier):
         barrier.wait()
         return client.post(
-            f"/assessments/{assessment_id}/principles/P1",
+            f"/assessments/{assessment_id}/principles/P1{path}",
             data={
                 "q_P1_1-answer": value,
                 "q_P1_1-comment": comment,
@@ -610,18 +612,8 @@ def test_sqlite_the_hazard_is_real_a_deferred_reader_cannot_write_after_another_
 
 
 def save_question(client, assessment_id, value, comment, base_version):
-    def call(barrier):
-        barrier.wait()
-        return client.post(
-            f"/assessments/{assessment_id}/principles/P1/questions/P1.1",
-            data={
-                "q_P1_1-answer": value,
-                "q_P1_1-comment": comment,
-                "q_P1_1-base_version": str(base_version),
-            },
-        )
-
-    return call
+    """The same, through the question's own save (what the page's script sends)."""
+    return save_page(client, assessment_id, value, comment, base_version, path="/questions/P1.1")
 
 
 def test_two_questions_saving_themselves_on_one_version_keep_one_and_show_it(app, pair):

@@ -37,7 +37,7 @@ from tests.factories import (
     make_assessment,
     make_user,
 )
-from tests.mailserver import EXTERNAL_URL, SENDER, BufferedClient, free_port, mail_settings
+from tests.mailserver import EXTERNAL_URL, SENDER, free_port
 from tests.worker import run_burst_worker
 
 # The SMTP server fixtures, shared by the e-mail tests.
@@ -45,16 +45,8 @@ smtp = mailserver.smtp
 smtp_with_login = mailserver.smtp_with_login
 
 
-@pytest.fixture
-def app_config(app_config, smtp):
-    app_config.update(mail_settings(smtp))
-    return app_config
-
-
-@pytest.fixture
-def app(app):
-    app.test_client_class = BufferedClient
-    return app
+app_config = mailserver.sending_app_config
+app = mailserver.buffered_app
 
 
 @pytest.fixture

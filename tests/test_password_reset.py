@@ -18,7 +18,7 @@ from assessment.extensions import db
 from assessment.models import LoginFailure, MailMessage, User
 from tests import mailserver
 from tests.factories import PASSWORD, make_user
-from tests.mailserver import EXTERNAL_URL, BufferedClient, mail_settings
+from tests.mailserver import EXTERNAL_URL
 
 # The SMTP server fixtures, shared by the e-mail tests.
 smtp = mailserver.smtp
@@ -27,16 +27,8 @@ smtp = mailserver.smtp
 NEW_PASSWORD = "a brand new passphrase"
 
 
-@pytest.fixture
-def app_config(app_config, smtp):
-    app_config.update(mail_settings(smtp))
-    return app_config
-
-
-@pytest.fixture
-def app(app):
-    app.test_client_class = BufferedClient
-    return app
+app_config = mailserver.sending_app_config
+app = mailserver.buffered_app
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from assessment.extensions import db
 from assessment.models import AuditEvent, MailMessage, Membership, Organisation, Role, User
 from tests import mailserver
 from tests.factories import make_user
-from tests.mailserver import EXTERNAL_URL, BufferedClient, mail_settings
+from tests.mailserver import EXTERNAL_URL
 
 smtp = mailserver.smtp
 
@@ -29,16 +29,8 @@ REGISTRATION = {"organisation": "Acme Social", "name": "Ada Admin", "email": "Ad
 PASSWORDS = {"password": "a long enough password", "confirm": "a long enough password"}
 
 
-@pytest.fixture
-def app_config(app_config, smtp):
-    app_config.update(mail_settings(smtp))
-    return app_config
-
-
-@pytest.fixture
-def app(app):
-    app.test_client_class = BufferedClient
-    return app
+app_config = mailserver.sending_app_config
+app = mailserver.buffered_app
 
 
 def the_link(smtp) -> str:
