@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.waiting import shows
+
 pytestmark = pytest.mark.e2e
 
 CATALOGUES = Path(__file__).resolve().parents[1] / "catalogues"
@@ -254,7 +256,7 @@ def test_every_page_of_the_journey_passes_axe(live_server, browser, journey):
     question.get_by_label("Alternative measure").check()
     question.get_by_label("Comment").fill("")
     admin.get_by_role("button", name="Save", exact=True).click()
-    assert "counts as met only with a rationale" in admin.content()
+    assert shows(admin, "counts as met only with a rationale")
     check_error_summary(admin, "q_P1_1-comment")
     audit.check(admin, "principle-form-error")
     audit.visit(admin, f"{a}/{in_review}/principles/P1", "principle-read-only")
@@ -282,12 +284,12 @@ def test_every_page_of_the_journey_passes_axe(live_server, browser, journey):
 
     respondent = sign_in(browser, base, "res@acme.example")
     audit.check(respondent, "assessments-waiting-for-you")
-    assert "Comments to answer (1)" in respondent.content()
+    assert shows(respondent, "Comments to answer (1)")
     audit.visit(respondent, f"{a}/{in_review}/approve", "error-403", status=403)
     respondent.context.close()
 
     reviewer = sign_in(browser, base, "rae@acme.example")
-    assert "Reviews to do (1)" in reviewer.content()
+    assert shows(reviewer, "Reviews to do (1)")
     audit.visit(reviewer, f"{a}/{in_review}/approve", "approve")
     reviewer.context.close()
 

@@ -4,10 +4,12 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from assessment.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
 from assessment.extensions import current_catalogue, db
 from assessment.models import Answer, Assessment, Evidence
+from tests.e2e.waiting import shows
 from tests.factories import PASSWORD, make_answer, make_assessment, make_user
 
 pytestmark = pytest.mark.e2e
@@ -79,7 +81,7 @@ def test_answers_typed_then_evidence_added_are_all_kept(browser, fresh, script):
     _question(page, "P2.1").get_by_label("Link address").fill("https://wiki.example.org/runbook")
     _question(page, "P2.1").get_by_role("button", name="Add link to P2.1").click()
 
-    assert "Link “Classifier runbook” added to P2.1." in page.content()
+    assert shows(page, "Link “Classifier runbook” added to P2.1.")
     assert _question(page, "P2.1").get_by_label("Established").is_checked()
     assert _question(page, "P2.2").get_by_label("Developing").is_checked()
     assert _question(page, "P2.3").get_by_label("Initial").is_checked()
@@ -136,13 +138,13 @@ def test_the_whole_page_saves_with_script_off(browser, fresh):
     _question(page, "P1.3").get_by_label("Initial").check()
     page.get_by_role("button", name="Save", exact=True).click()
 
-    assert "Saved: 2 answers changed. 1 answer was not saved" in page.content()
+    assert shows(page, "Saved: 2 answers changed. 1 answer was not saved")
     assert "counts as met only with a rationale" in _question(page, "P1.2").inner_text()
     assert _question(page, "P1.2").get_by_label("Alternative measure").is_checked()
     assert _stored(app, assessment_id) == {"P1.1": ("3", ""), "P1.3": ("1", "")}
     _question(page, "P1.2").get_by_label("Comment").fill("Hashes matched on the device.")
     page.get_by_role("button", name="Save", exact=True).click()
-    assert "Saved: 1 answer changed." in page.content()
+    assert shows(page, "Saved: 1 answer changed.")
     assert _stored(app, assessment_id)["P1.2"] == ("alt", "Hashes matched on the device.")
     context.close()
 
@@ -232,7 +234,7 @@ def test_the_navigator_skips_out_of_scope_and_the_filters_find_questions(page, d
 
     navigator = page.get_by_role("navigation", name="Principles")
     navigator.get_by_role("link", name="Unanswered").click()
-    assert page.locator("h1").inner_text() == "Unanswered"
+    expect(page.locator("h1")).to_have_text("Unanswered")
     listed = page.locator("ul.question-list a")
     assert listed.count() > 0
     first = listed.first.inner_text().split()[0]
@@ -243,9 +245,9 @@ def test_the_navigator_skips_out_of_scope_and_the_filters_find_questions(page, d
     page.goto(f"{base}/assessments/{assessment_id}/questions?show=gaps")
     assert page.locator("ul.question-list li").count() > 0
     page.get_by_role("link", name="Changed since the last cycle").click()
-    assert "no earlier approved assessment" in page.content()
+    assert shows(page, "no earlier approved assessment")
     page.get_by_role("link", name="Assigned to me").click()
-    assert page.locator("h1").inner_text() == "Assigned to me"
+    expect(page.locator("h1")).to_have_text("Assigned to me")
 
 
 def test_the_p1_page_at_1280_px_is_at_most_40_percent_of_its_old_height(page, demo):

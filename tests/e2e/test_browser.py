@@ -5,6 +5,7 @@ import re
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.waiting import shows
 
@@ -53,7 +54,7 @@ def test_register_scope_answer_and_download(live_server, page, tmp_path, caplog)
         else:
             fieldset.locator("input").first.check()
     page.get_by_role("button", name="Save the service profile").click()
-    assert page.locator("h1").inner_text() == "Acme Chat"
+    expect(page.locator("h1")).to_have_text("Acme Chat")
 
     # P5 (livestreaming) is scoped out, and says why.
     assert shows(page, "Not applicable to this service")

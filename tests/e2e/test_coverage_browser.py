@@ -1,6 +1,7 @@
 """End to end: the coverage pages read on a desktop and on a phone without sideways scrolling."""
 
 import pytest
+from playwright.sync_api import expect
 
 from assessment.extensions import db
 from tests.factories import PASSWORD, make_answer, make_assessment, make_user
@@ -33,7 +34,7 @@ def test_coverage_pages_fit_the_screen(live_server, page, width):
 
     page.goto(f"{base}/assessments/{assessment_id}/")
     page.get_by_role("link", name="Coverage of other frameworks").click()
-    assert page.locator("h1").inner_text() == "Coverage of other frameworks"
+    expect(page.locator("h1")).to_have_text("Coverage of other frameworks")
     for path in PAGES:
         page.goto(f"{base}/assessments/{assessment_id}/{path}")
         scroll, client = page.evaluate(

@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from assessment import create_app
@@ -73,7 +74,7 @@ def test_forgot_reset_and_preferences_in_a_browser(mail_server_app, page, smtp, 
 
     page.goto(f"{base}/auth/login")
     page.get_by_role("link", name="Forgot your password?").click()
-    assert page.locator("h1").inner_text() == "Forgot your password?"
+    expect(page.locator("h1")).to_have_text("Forgot your password?")
     look(page, "forgot", folder)
     page.get_by_label("Email").fill("pat@example.org")
     page.get_by_role("button", name="Send me a link").click()
@@ -89,7 +90,7 @@ def test_forgot_reset_and_preferences_in_a_browser(mail_server_app, page, smtp, 
     assert link.startswith(f"{base}/auth/reset/")
 
     page.goto(link)
-    assert page.locator("h1").inner_text() == "Choose a new password"
+    expect(page.locator("h1")).to_have_text("Choose a new password")
     look(page, "reset", folder)
     page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
     page.get_by_label("Repeat the new password").fill(NEW_PASSWORD)
@@ -97,7 +98,7 @@ def test_forgot_reset_and_preferences_in_a_browser(mail_server_app, page, smtp, 
     assert shows(page, "Your password is changed and you are logged in.")
 
     page.get_by_role("link", name="E-mail", exact=True).click()
-    assert page.locator("h1").inner_text() == "E-mail"
+    expect(page.locator("h1")).to_have_text("E-mail")
     look(page, "preferences", folder)
     page.get_by_label("A principle is assigned to you, or its due date changes").uncheck()
     page.get_by_role("button", name="Save my e-mail choices").click()

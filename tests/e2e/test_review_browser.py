@@ -11,6 +11,9 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.waiting import shows
 
 pytestmark = pytest.mark.e2e
 
@@ -88,34 +91,34 @@ def test_submit_with_unanswered_questions_then_approve_with_the_attestation(
     respondent.goto(f"{base}/assessments/{team}/")
     check_page(respondent, "overview-draft", layout=False)
     respondent.get_by_role("button", name="Submit for review").click()
-    assert respondent.locator("h1").inner_text() == "Submit for review"
-    assert "Some questions are still open." in respondent.content()
+    expect(respondent.locator("h1")).to_have_text("Submit for review")
+    assert shows(respondent, "Some questions are still open.")
     unanswered = respondent.locator("ul.open-questions").first
     assert unanswered.get_by_role("link", name="P1.3").count() == 1
     assert unanswered.get_by_role("link", name="P1.1", exact=True).count() == 0
     check_page(respondent, "submit-check")
     respondent.get_by_role("button", name="Submit anyway").click()
-    assert "Submitted for review." in respondent.content()
+    assert shows(respondent, "Submitted for review.")
     assert respondent.get_by_role("link", name="Approve and lock").count() == 0
 
     reviewer = sign_in(browser, base, "rae@acme.example")
-    assert "Reviews to do (1)" in reviewer.content()
+    assert shows(reviewer, "Reviews to do (1)")
     check_page(reviewer, "landing-reviewer")
     reviewer.get_by_role("link", name="Acme Chat · FY2026 H1").click()
-    assert reviewer.locator("h1").inner_text() == "Approve Acme Chat"
-    assert "Fingerprint" in reviewer.content()
-    assert "I have read this self-assessment." in reviewer.content()
+    expect(reviewer.locator("h1")).to_have_text("Approve Acme Chat")
+    assert shows(reviewer, "Fingerprint")
+    assert shows(reviewer, "I have read this self-assessment.")
     check_page(reviewer, "approve")
     reviewer.get_by_role("button", name="Approve and lock").click()
-    assert "Tick the box to confirm the statement." in reviewer.content()
+    assert shows(reviewer, "Tick the box to confirm the statement.")
     assert (
         reviewer.get_by_label("I confirm the statement above").get_attribute("aria-invalid")
         == "true"
     )
     reviewer.get_by_label("I confirm the statement above").check()
     reviewer.get_by_role("button", name="Approve and lock").click()
-    assert "Approved and locked." in reviewer.content()
-    assert "Issued PDF:" in reviewer.content()
+    assert shows(reviewer, "Approved and locked.")
+    assert shows(reviewer, "Issued PDF:")
     check_page(reviewer, "overview-approved", layout=False)
 
     from assessment.extensions import db
@@ -139,11 +142,11 @@ def test_a_question_comment_is_raised_answered_and_resolved(live_server, browser
         "Which hash lists do you use?"
     )
     question.get_by_role("button", name="Add comment").click()
-    assert "Comment added to P1.1" in reviewer.content()
+    assert shows(reviewer, "Comment added to P1.1")
     assert reviewer.url.endswith("#comments-P1.1")
 
     respondent = sign_in(browser, base, "res@acme.example", size=PHONE)
-    assert "Comments to answer (1)" in respondent.content()
+    assert shows(respondent, "Comments to answer (1)")
     check_page(respondent, "landing-respondent")
     respondent.get_by_role("link", name="P1.1").last.click()
     thread = respondent.locator("#comments-P1\\.1 .thread")
@@ -153,18 +156,18 @@ def test_a_question_comment_is_raised_answered_and_resolved(live_server, browser
     # Typing a reply does not touch the answers of the page around it.
     thread.get_by_label("Reply").fill("IWF and NCMEC lists, updated daily.")
     thread.get_by_role("button", name="Send reply").click()
-    assert "Reply added" in respondent.content()
+    assert shows(respondent, "Reply added")
     respondent.goto(f"{base}/assessments/{team}/comments")
-    assert "IWF and NCMEC lists" in respondent.content()
+    assert shows(respondent, "IWF and NCMEC lists")
     check_page(respondent, "comments-list")
 
     reviewer.goto(f"{base}/assessments/{team}/principles/P1")
     thread = reviewer.locator("#comments-P1\\.1 .thread")
     assert "IWF and NCMEC lists" in thread.inner_text()
     thread.get_by_role("button", name="Resolve").click()
-    assert "is resolved" in reviewer.content()
+    assert shows(reviewer, "is resolved")
     assert reviewer.locator("#comments-P1\\.1 .thread").count() == 0
-    assert "1 resolved comment" in reviewer.content()
+    assert shows(reviewer, "1 resolved comment")
 
     reviewer.goto(f"{base}/assessments/{team}/history")
     history = reviewer.content()
@@ -188,22 +191,22 @@ def test_next_cycle_with_carried_answers_confirmed(live_server, browser, team):
     respondent.goto(f"{base}/assessments/{team}/")
     respondent.get_by_label("Period of the next cycle").fill("FY2026 H2")
     respondent.get_by_role("button", name="Start the next cycle").click()
-    assert "carried forward: confirm" in respondent.content()
-    assert "FY2026 H2" in respondent.content()
+    assert shows(respondent, "carried forward: confirm")
+    assert shows(respondent, "FY2026 H2")
     completion = respondent.locator("dl.facts").inner_text()
     assert "0%" in completion or "0 %" in completion
 
     respondent.get_by_role("link", name="P1 · ").first.click()
-    assert "2 answers carried forward: confirm." in respondent.content()
+    assert shows(respondent, "2 answers carried forward: confirm.")
     check_page(respondent, "principle-carried")
     respondent.locator("section#P1\\.1").get_by_role(
         "button", name="Confirm P1.1 still holds"
     ).click()
-    assert "Confirmed 1 carried-forward answer." in respondent.content()
+    assert shows(respondent, "Confirmed 1 carried-forward answer.")
     assert respondent.locator("#carried-P1\\.1").count() == 0
     assert respondent.locator("#carried-P1\\.2").count() == 1
     respondent.get_by_role("button", name="Confirm all 1 carried-forward answer of P1").click()
-    assert "Confirmed 1 carried-forward answer." in respondent.content()
+    assert shows(respondent, "Confirmed 1 carried-forward answer.")
     assert "Carried forward: confirm" not in respondent.content()
 
     respondent.goto(f"{base}/assessments/?period=FY2026+H2")

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 
 def shows(page, text: str, timeout_ms: int = 10_000) -> bool:
-    """Wait until the page shows this text, then say whether its HTML holds it."""
-    page.get_by_text(text).first.wait_for(timeout=timeout_ms)
+    """Wait until the page holds this text, then say whether its HTML holds it.
+
+    Waits for the text to be in the page, shown or not (a closed `<details>` counts):
+    the point is that the page the click led to has arrived.
+    """
+    page.get_by_text(text).first.wait_for(state="attached", timeout=timeout_ms)
     return text in page.content()
