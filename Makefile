@@ -41,7 +41,8 @@ format: install
 	$(VENV)/bin/ruff format .
 
 # ruff, then the migrations against the models (`flask db check`), then pytest on
-# TEST_WORKERS processes (pytest-xdist; 0 runs it in this one). With TEST_DATABASE_URL
+# TEST_WORKERS processes (pytest-xdist; 0 runs it in this one), slowest groups first
+# (tests/conftest.py: SLOW_GROUPS). With TEST_DATABASE_URL
 # set, the migrations and the suite run on that database too (each worker on a database
 # of its own, made beside it: see tests/conftest.py).
 TEST_WORKERS ?= 2
@@ -54,7 +55,7 @@ test: lint
 	@if [ -n "$$TEST_DATABASE_URL" ]; then set -e; \
 	  DATABASE_URL="$$TEST_DATABASE_URL" $(FLASK) db upgrade 2>&1 | tail -1; \
 	  DATABASE_URL="$$TEST_DATABASE_URL" $(FLASK) db check; fi
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 # The export's JSON schema file, generated from its pydantic models (a test fails when stale).
 schema: install

@@ -8,16 +8,17 @@ import os
 import jinja2
 import pytest
 import sqlalchemy as sa
+import werkzeug.routing
 
 import reports.pdf
 from assessment import create_app
 from assessment.extensions import db
-from tests import fast_pdf
+from tests import fast_pdf, snapshots
 from tests.factories import PASSWORD, make_assessment, make_user
 
 
-def _database_url(tmp_path) -> str:
-    return _postgres_url() or f"sqlite:///{tmp_path / 'test.db'}"
+def _database_url(sqlite_path) -> str:
+    return _postgres_url() or f"sqlite:///{sqlite_path}"
 
 
 @functools.cache
@@ -71,6 +72,49 @@ class _CompiledTemplates(jinja2.BytecodeCache):
 _compiled_templates = _CompiledTemplates()
 
 
+_url_builders: dict[tuple, object] = {}
+_compile_url_builder = werkzeug.routing.Rule._compile_builder
+
+
+def _cached_url_builder(rule: werkzeug.routing.Rule, append_unknown: bool = True):
+    """Keep werkzeug's generated URL builders for the run: every test's app adds the same rules.
+
+    A builder is generated Python code, a pure function of the rule's parsed parts
+    and defaults; compiling it is most of the cost of `create_app` (about 50 ms).
+    """
+    key = (
+        rule.rule,
+        repr(rule._trace),
+        repr(sorted((rule.defaults or {}).items())),
+        append_unknown,
+    )
+    if key not in _url_builders:
+        _url_builders[key] = _compile_url_builder(rule, append_unknown)
+    return _url_builders[key]
+
+
+werkzeug.routing.Rule._compile_builder = _cached_url_builder
+
+
+_engines: dict[str, sa.engine.Engine] = {}
+_make_engine = db._make_engine
+
+
+def _engine_for(bind_key, options, app) -> sa.engine.Engine:
+    """One engine per database URL for the run: its compiled-statement cache outlives a test.
+
+    Each test still gets an empty database (a new SQLite file, or truncated tables on
+    PostgreSQL); the `app` fixture disposes of the engine's connections after the test.
+    """
+    key = repr((str(options["url"]), sorted(options.items(), key=repr)))
+    if key not in _engines:
+        _engines[key] = _make_engine(bind_key, options, app)
+    return _engines[key]
+
+
+db._make_engine = _engine_for
+
+
 def _fresh_postgres(url: str) -> None:
     """Give the test empty tables on the shared PostgreSQL database.
 
@@ -102,14 +146,48 @@ SHARED_RENDERS = {
 }
 
 
+# The groups that take longest, longest first (tens of seconds each): xdist hands groups
+# out in the order of the collection (`--no-loadscope-reorder`), so none of these starts
+# last and leaves the other worker idle. The other groups follow, the largest first.
+SLOW_GROUPS = (
+    "shared-renders",
+    "tests/e2e/test_accessibility_browser.py",
+    "tests/e2e/test_answering_browser.py",
+    "tests/test_wheel.py",
+    "tests/test_roles.py",
+    "tests/test_report_cli.py",
+    "tests/e2e/test_review_browser.py",
+    "tests/e2e/test_browser.py",
+    "tests/test_hostile_routes.py",
+    "tests/test_escaping.py",
+    "tests/test_coverage_views.py",
+    "tests/test_reports_views.py",
+    "tests/test_review_cycles.py",
+)
+
+
+def _group_of(item) -> str:
+    marker = item.get_closest_marker("xdist_group")
+    if marker is not None:
+        return marker.args[0] if marker.args else marker.kwargs.get("name", "default")
+    module = item.nodeid.split("::", 1)[0]
+    return "shared-renders" if module in SHARED_RENDERS else module
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Under `--dist loadgroup`, send a module's tests to one worker (its module fixtures run once)."""
+    """Under `--dist loadgroup`, send a module's tests to one worker (its module fixtures run once).
+
+    Then order the groups longest first (see SLOW_GROUPS); tests keep their order within a group.
+    """
+    sizes: dict[str, int] = {}
     for item in items:
+        group = _group_of(item)
         if item.get_closest_marker("xdist_group") is None:
-            module = item.nodeid.split("::", 1)[0]
-            group = "shared-renders" if module in SHARED_RENDERS else module
             item.add_marker(pytest.mark.xdist_group(group))
+        sizes[group] = sizes.get(group, 0) + 1
+    slow = {group: rank for rank, group in enumerate(SLOW_GROUPS)}
+    items.sort(key=lambda item: (slow.get(_group_of(item), len(slow)), -sizes[_group_of(item)]))
 
 
 @pytest.fixture(autouse=True)
@@ -120,12 +198,22 @@ def fast_pdf_renderer(request, monkeypatch):
 
 
 @pytest.fixture
-def app_config(tmp_path):
+def sqlite_path(tmp_path_factory):
+    """This worker's SQLite file: emptied before each test, so every test starts on a new one."""
+    path = tmp_path_factory.getbasetemp() / "test.db"
+    for leftover in (path, path.with_name("test.db-wal"), path.with_name("test.db-shm")):
+        leftover.unlink(missing_ok=True)
+    return path
+
+
+@pytest.fixture
+def app_config(sqlite_path, tmp_path):
     """The test configuration; tests may change it before `app` is built."""
     return {
+        "EVIDENCE_DIR": str(tmp_path / "evidence"),
         "TESTING": True,
         "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path),
+        "SQLALCHEMY_DATABASE_URI": _database_url(sqlite_path),
         "WTF_CSRF_ENABLED": False,
         # Still scrypt, with cheaper parameters: the suite creates hundreds of users.
         "PASSWORD_HASH_METHOD": "scrypt:256:8:1",
@@ -145,12 +233,16 @@ def app(app_config):
     app = create_app(app_config)
     app.jinja_env.bytecode_cache = _compiled_templates
     if not on_postgres:
-        with app.app_context():
-            db.create_all()
+        snapshots.contents(app, "schema", functools.partial(_create_all, app))
     yield app
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def _create_all(app) -> None:
+    with app.app_context():
+        db.create_all()
 
 
 @pytest.fixture

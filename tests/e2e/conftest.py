@@ -33,7 +33,8 @@ def live_server(tmp_path, live_server_config):
     with app.app_context():
         db.create_all()
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # Stop within 50 ms of shutdown() (the default poll is every 0.5 s).
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}", app
     server.shutdown()

@@ -50,7 +50,8 @@ def mail_server_app(tmp_path, smtp):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     base = f"http://127.0.0.1:{server.server_port}"
     app.config["EXTERNAL_URL"] = base
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # Stop within 50 ms of shutdown() (the default poll is every 0.5 s).
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield base, app
     server.shutdown()

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import time
+
+from playwright.sync_api import Error
+
 
 def shows(page, text: str, timeout_ms: int = 10_000) -> bool:
-    """Wait until the page holds this text, then say whether its HTML holds it.
+    """Wait until the page's HTML holds this text (in its markup or its attributes); say if it did.
 
-    Waits for the text to be in the page, shown or not (a closed `<details>` counts):
-    the point is that the page the click led to has arrived.
+    Reading the HTML while a navigation runs raises, and before it starts gives the old
+    page: so ask again until the text is there or the time is up.
     """
-    page.get_by_text(text).first.wait_for(state="attached", timeout=timeout_ms)
-    return text in page.content()
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        try:
+            if text in page.content():
+                return True
+        except Error:
+            pass  # the page is navigating: its HTML is not readable yet
+        if time.monotonic() > deadline:
+            return False
+        page.wait_for_timeout(100)

@@ -1,0 +1,57 @@
+"""SQLite database contents built once per test process and copied into each test that wants them.
+
+Building the schema (about 30 tables) costs more than copying a file, and some
+modules start every test from the same arranged organisation. A test still gets a
+database of its own: the file is copied into its path, never shared. On PostgreSQL
+(or an in-memory SQLite) the contents are simply built every time.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from assessment.extensions import db
+
+_folder = Path(tempfile.mkdtemp(prefix="vp-test-snapshots."))
+_saved: dict[str, tuple[Path, Any]] = {}
+
+
+def _sqlite_file(app) -> Path | None:
+    with app.app_context():
+        url = db.engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
+
+
+def _close(app) -> None:
+    """Close every connection, so SQLite folds its write-ahead log into the file."""
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def contents(app, name: str, build: Callable[[], Any]) -> Any:
+    """Give the app's database what `build()` makes, building it once per process; return its result.
+
+    `build` must leave everything committed and return plain data (ids, e-mails).
+    """
+    path = _sqlite_file(app)
+    if path is None:
+        return build()
+    if name in _saved:
+        snapshot, result = _saved[name]
+        _close(app)
+        shutil.copyfile(snapshot, path)
+        return result
+    result = build()
+    _close(app)
+    if not Path(f"{path}-wal").exists():  # a connection still open elsewhere: do not keep it
+        snapshot = _folder / f"{name}.db"
+        shutil.copyfile(path, snapshot)
+        _saved[name] = (snapshot, result)
+    return result
