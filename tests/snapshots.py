@@ -1,8 +1,9 @@
-"""SQLite database contents built once per test process and copied into each test that wants them.
+"""What an app stores, built once per test process and copied into each test that wants it.
 
 Building the schema (about 30 tables) costs more than copying a file, and some
 modules start every test from the same arranged organisation. A test still gets a
-database of its own: the file is copied into its path, never shared. On PostgreSQL
+database of its own: the SQLite file (and the evidence folder beside it, where
+uploads are kept) is copied into the test's own paths, never shared. On PostgreSQL
 (or an in-memory SQLite) the contents are simply built every time.
 """
 
@@ -43,15 +44,20 @@ def contents(app, name: str, build: Callable[[], Any]) -> Any:
     path = _sqlite_file(app)
     if path is None:
         return build()
+    evidence = Path(app.config["EVIDENCE_DIR"])
     if name in _saved:
         snapshot, result = _saved[name]
         _close(app)
         shutil.copyfile(snapshot, path)
+        if snapshot.with_suffix(".evidence").exists():
+            shutil.copytree(snapshot.with_suffix(".evidence"), evidence, dirs_exist_ok=True)
         return result
     result = build()
     _close(app)
     if not Path(f"{path}-wal").exists():  # a connection still open elsewhere: do not keep it
         snapshot = _folder / f"{name}.db"
         shutil.copyfile(path, snapshot)
+        if evidence.exists():
+            shutil.copytree(evidence, snapshot.with_suffix(".evidence"))
         _saved[name] = (snapshot, result)
     return result

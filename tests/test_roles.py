@@ -5,6 +5,7 @@ allowed (it succeeds); "no" means 403; anonymous visitors are sent to log in;
 a member of another organisation gets 404 for anything of this organisation.
 """
 
+import functools
 import io
 
 import pytest
@@ -23,6 +24,7 @@ from assessment.models import (
     Status,
     utcnow,
 )
+from tests import snapshots
 from tests.factories import PASSWORD, make_answer, make_assessment, make_token, make_user
 
 ROLES = ["admin", "respondent", "reviewer", "viewer"]
@@ -311,7 +313,15 @@ PROFILE = {
 
 @pytest.fixture
 def organisation(app):
-    """One member per role, a target member to change, and an assessment with an answer."""
+    """One member per role, a target member to change, and an assessment with an answer.
+
+    Arranged once per test process (about 400 tests start from it), then copied into each
+    test's own database and evidence folder.
+    """
+    return snapshots.contents(app, "roles-organisation", functools.partial(_organisation, app))
+
+
+def _organisation(app) -> dict:
     with app.app_context():
         admin = make_user(role=Role.ADMIN)
         org = admin.memberships[0].organisation
