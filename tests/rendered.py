@@ -21,6 +21,7 @@ from weasyprint.document import Document
 from assessment.catalogue import Catalogue, load_catalogue
 from assessment.results import ScoredAssessment
 from reports.pdf import PDF_OPTIONS, board_html, layout_document, public_summary_html, render_html
+from tests.pdf_text import page_texts
 from tests.report_data import ISSUED_AT, demo_scored, sample_scored, stress_scored
 
 # The documents a report is rendered as, by the name the tests use.
@@ -71,8 +72,8 @@ class Rendered:
 
     @cached_property
     def texts(self) -> tuple[str, ...]:
-        """Each page's text, as pypdf extracts it."""
-        return tuple(page.extract_text() for page in self.reader.pages)
+        """Each page's text (tests/pdf_text.py)."""
+        return tuple(page_texts(self.pdf))
 
 
 @functools.cache

@@ -14,13 +14,13 @@ import re
 
 import pytest
 from openpyxl import load_workbook
-from pypdf import PdfReader
 
 from assessment.catalogue import load_catalogue
 from assessment.coverage import DISCLAIMER, frameworks, rule_items
 from assessment.extensions import db
 from assessment.models import Assessment
 from tests.factories import PASSWORD, make_answer, make_assessment, make_user
+from tests.pdf_text import page_texts
 
 RATIONALE = "Reviewed by an external auditor each quarter instead of an internal board."
 # The service profile is the factories' FULL_PROFILE: everything on except end-to-end
@@ -349,8 +349,7 @@ def test_the_all_frameworks_workbook_has_a_sheet_each(client, answered):
 def test_the_pdf_appendix_has_the_coverage_table(client, answered):
     response = client.get(f"/assessments/{answered}/report.pdf")
     assert response.status_code == 200
-    reader = PdfReader(io.BytesIO(response.data))
-    pages = [" ".join(p.extract_text().split()) for p in reader.pages]
+    pages = [" ".join(p.split()) for p in page_texts(response.data)]
     where = [
         i
         for i, text in enumerate(pages)

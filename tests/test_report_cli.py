@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
 
 from assessment import create_app
 from assessment.catalogue import load_catalogue
 from assessment.extensions import db
 from assessment.models import Assessment
+from tests.pdf_text import page_texts
 
 ROOT = Path(__file__).resolve().parents[1]
 # The operator's `flask report` runs in its own process, with WeasyPrint.
@@ -74,7 +74,7 @@ def demo_pdf(tmp_path_factory):
 @pytest.fixture(scope="module")
 def demo_text(demo_pdf):
     """The demo PDF's text, extracted once (pypdf takes seconds for the whole report)."""
-    return _squash(" ".join(page.extract_text() for page in PdfReader(demo_pdf[0]).pages))
+    return _squash(" ".join(page_texts(demo_pdf[0])))
 
 
 def test_the_demo_pdf_passes_qpdf_check(demo_pdf):

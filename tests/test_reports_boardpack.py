@@ -1,16 +1,15 @@
 """The board pack, second edition (issue 10): each point checked on the rendered PDF."""
 
-import io
 import re
 from dataclasses import replace
 
 import pytest
-from pypdf import PdfReader
 from weasyprint.formatting_structure import boxes
 
 from assessment.catalogue import load_catalogue
 from reports.content import PRIORITY_FORMULA, action_plan, contributors
 from reports.pdf import layout_document, render_html, render_pdf
+from tests import pdf_text
 from tests.layout import page_fill, text_boxes
 from tests.rendered import rendered
 from tests.report_data import APPROVED_AT, APPROVER, ISSUED_AT, sample_scored
@@ -30,7 +29,7 @@ def normalise(text: str) -> str:
 
 
 def page_texts(pdf: bytes) -> list[str]:
-    return [normalise(p.extract_text()) for p in PdfReader(io.BytesIO(pdf)).pages]
+    return [normalise(p) for p in pdf_text.page_texts(pdf)]
 
 
 def squash(text: str) -> str:

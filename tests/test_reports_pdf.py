@@ -16,6 +16,7 @@ from reports import fetcher as fetcher_module
 from reports.export import to_json
 from reports.fetcher import ASSETS_DIR, AssetFetcher, AssetFetchRefused, asset_path
 from reports.pdf import ATTACHMENT_NAME, BASE_URL, render_html, render_pdf
+from tests.pdf_text import page_texts as pdf_page_texts
 from tests.rendered import rendered
 from tests.report_data import (
     APPROVED_AT,
@@ -48,8 +49,8 @@ def squash(text: str) -> str:
 
 @functools.cache
 def page_texts(reader: PdfReader) -> tuple[str, ...]:
-    """Extract each page's text once per document: pypdf takes a second or more a report."""
-    return tuple(page.extract_text() for page in reader.pages)
+    """Extract each page's text once per document (tests/pdf_text.py)."""
+    return tuple(pdf_page_texts(reader.stream.getvalue()))
 
 
 def pdf_text(reader: PdfReader) -> str:

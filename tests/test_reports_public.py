@@ -8,6 +8,7 @@ from pypdf import PdfReader
 from assessment.catalogue import load_catalogue
 from reports import FORMATS, render
 from reports.pdf import public_summary_html, render_public_summary
+from tests.pdf_text import page_texts
 from tests.report_data import APPROVER, AUDIT, EVIDENCE, NARRATIVE, OWNERS, sample_scored
 
 # These tests read the PDF itself: WeasyPrint lays it out, not the fast stand-in.
@@ -31,7 +32,7 @@ def public(catalogue):
     scored = sample_scored("approved", catalogue=catalogue, comments=comments, with_previous=True)
     pdf = render_public_summary(scored, catalogue)
     reader = PdfReader(io.BytesIO(pdf))
-    text = normalise(" ".join(page.extract_text() for page in reader.pages))
+    text = normalise(" ".join(page_texts(pdf)))
     return scored, pdf, reader, text
 
 
@@ -84,15 +85,14 @@ def test_public_summary_shows_the_period_and_the_approval_date(catalogue):
 
     scored = sample_scored("approved", catalogue=catalogue)
     scored = scored.model_copy(update={"info": replace(scored.info, period="FY2026 H1")})
-    reader = PdfReader(io.BytesIO(render_public_summary(scored, catalogue)))
-    first = normalise(reader.pages[0].extract_text())
+    first = normalise(page_texts(render_public_summary(scored, catalogue))[0])
     assert "Period: FY2026 H1." in first
     assert f"Approved {APPROVED_AT:%d %B %Y}." in first
 
 
 def test_public_summary_without_a_period_says_it_was_not_recorded(public):
-    _, _, reader, _ = public
-    assert "Period: not recorded." in normalise(reader.pages[0].extract_text())
+    _, pdf, _, _ = public
+    assert "Period: not recorded." in normalise(page_texts(pdf)[0])
 
 
 def test_public_summary_rows_of_out_of_scope_principles_say_so(public):
