@@ -166,8 +166,10 @@ def _html(document_html: str) -> HTML:
     return HTML(string=document_html, base_url=BASE_URL, url_fetcher=AssetFetcher())
 
 
-def _write_pdf(html: HTML, attachments: list[Attachment]) -> bytes:
+def _write_pdf(document_html: str, attachments: list[Attachment]) -> bytes:
+    """Parse, lay out and write the document: the one seam the tests' fast stand-in replaces."""
     with _RENDER_LOCK:
+        html = _html(document_html)
         return _layout(html, attachments).write_pdf(attachments=attachments, **PDF_OPTIONS)
 
 
@@ -182,23 +184,17 @@ def render_pdf(
 ) -> bytes:
     """Render the assessment report as PDF/A-3b bytes with the JSON export attached."""
     stamp = issued_at or datetime.now(UTC)
-    fetcher = AssetFetcher()
-    html = HTML(
-        string=render_html(scored, catalogue, issued_at=issued_at),
-        base_url=BASE_URL,
-        url_fetcher=fetcher,
-    )
     attachment = Attachment(
         string=to_json(scored),
         base_url=BASE_URL,
-        url_fetcher=fetcher,
+        url_fetcher=AssetFetcher(),
         name=ATTACHMENT_NAME,
         description="The scored assessment as JSON (reports/assessment.schema.json)",
         created=stamp,
         modified=stamp,
         relationship="Data",
     )
-    return _write_pdf(html, [attachment])
+    return _write_pdf(render_html(scored, catalogue, issued_at=issued_at), [attachment])
 
 
 def public_summary_html(
@@ -257,7 +253,7 @@ def render_public_summary(
     scored: ScoredAssessment, catalogue: Catalogue, *, issued_at: datetime | None = None
 ) -> bytes:
     """Render the short publishable summary (principle 11) as PDF/A-3b, with nothing attached."""
-    return _write_pdf(_html(public_summary_html(scored, catalogue, issued_at=issued_at)), [])
+    return _write_pdf(public_summary_html(scored, catalogue, issued_at=issued_at), [])
 
 
 # The board page is one A4 page whatever the data: free text is cut to these
@@ -350,4 +346,4 @@ def render_board_pdf(
     scored: ScoredAssessment, catalogue: Catalogue, *, issued_at: datetime | None = None
 ) -> bytes:
     """Render the one-page board summary as PDF/A-3b."""
-    return _write_pdf(_html(board_html(scored, catalogue, issued_at=issued_at)), [])
+    return _write_pdf(board_html(scored, catalogue, issued_at=issued_at), [])

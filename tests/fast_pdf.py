@@ -1,9 +1,9 @@
 """A fast stand-in for WeasyPrint's layout, for tests that only need a PDF's bytes.
 
 Everything up to the renderer still runs: the report is scored, its HTML is
-rendered from the templates and parsed by WeasyPrint, and its attachments are
-built. Only `reports.pdf._write_pdf` (layout and PDF writing, seconds for a
-full report) is replaced by a one-page PDF that pypdf writes in milliseconds. The
+rendered from the templates, and its attachments are built. Only
+`reports.pdf._write_pdf` (WeasyPrint's parsing, layout and PDF writing: seconds
+for a full report) is replaced by a one-page PDF that pypdf writes in milliseconds. The
 page carries no text of the report: a test that reads the PDF must say so with
 `@pytest.mark.real_pdf` and gets WeasyPrint. The stand-in embeds the same
 attachments and records a digest of the document and attachments, so different
@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import io
 from typing import Any
-from xml.etree import ElementTree
 
 from pypdf import PdfWriter
 
@@ -31,9 +30,9 @@ def _attachment_bytes(attachment: Any) -> bytes:
     return data.encode("utf-8") if isinstance(data, str) else data
 
 
-def write_pdf(html: Any, attachments: list[Any]) -> bytes:
+def write_pdf(document_html: str, attachments: list[Any]) -> bytes:
     """Stand in for `reports.pdf._write_pdf`: a small valid PDF of the same document."""
-    digest = hashlib.sha256(ElementTree.tostring(html.etree_element))
+    digest = hashlib.sha256(document_html.encode("utf-8"))
     writer = PdfWriter()
     writer.add_blank_page(*A4_POINTS)
     for attachment in attachments:
