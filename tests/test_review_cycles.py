@@ -166,6 +166,7 @@ def test_carried_answers_wait_for_confirmation_and_count_only_then(app, team, ne
     page = respondent.get(f"/assessments/{next_draft}/principles/P1").text
     assert "Carried forward: confirm" in page
     assert "2 answers carried forward: confirm." in page
+    assert "Confirm all 2 carried-forward answers of P1" in page
     export = json.loads(respondent.get(f"/assessments/{next_draft}/report.json").data)
     p1 = export["themes"][0]["principles"][0]
     assert (p1["answered_count"], p1["carried_count"]) == (0, 2)
@@ -179,6 +180,8 @@ def test_carried_answers_wait_for_confirmation_and_count_only_then(app, team, ne
     export = json.loads(respondent.get(f"/assessments/{next_draft}/report.json").data)
     p1 = export["themes"][0]["principles"][0]
     assert (p1["answered_count"], p1["carried_count"]) == (1, 1)
+    page = respondent.get(f"/assessments/{next_draft}/principles/P1").text
+    assert "Confirm the carried-forward answer of P1" in page and "Confirm all" not in page
 
     respondent.post(f"/assessments/{next_draft}/principles/P1/confirm", data={})
     with app.app_context():

@@ -205,7 +205,7 @@ def test_next_cycle_with_carried_answers_confirmed(live_server, browser, team):
     assert shows(respondent, "Confirmed 1 carried-forward answer.")
     assert respondent.locator("#carried-P1\\.1").count() == 0
     assert respondent.locator("#carried-P1\\.2").count() == 1
-    respondent.get_by_role("button", name="Confirm all 1 carried-forward answer of P1").click()
+    respondent.get_by_role("button", name="Confirm the carried-forward answer of P1").click()
     assert shows(respondent, "Confirmed 1 carried-forward answer.")
     assert "Carried forward: confirm" not in respondent.content()
 
