@@ -9,6 +9,7 @@ uploads are kept) is copied into the test's own paths, never shared. On PostgreS
 
 from __future__ import annotations
 
+import copy
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -39,7 +40,8 @@ def _close(app) -> None:
 def contents(app, name: str, build: Callable[[], Any]) -> Any:
     """Give the app's database what `build()` makes, building it once per process; return its result.
 
-    `build` must leave everything committed and return plain data (ids, e-mails).
+    `build` must leave everything committed and return plain data (ids, e-mails); each test
+    gets its own copy of it.
     """
     path = _sqlite_file(app)
     if path is None:
@@ -51,7 +53,7 @@ def contents(app, name: str, build: Callable[[], Any]) -> Any:
         shutil.copyfile(snapshot, path)
         if snapshot.with_suffix(".evidence").exists():
             shutil.copytree(snapshot.with_suffix(".evidence"), evidence, dirs_exist_ok=True)
-        return result
+        return copy.deepcopy(result)  # a test may add to what it is given: never to the next one's
     result = build()
     _close(app)
     if not Path(f"{path}-wal").exists():  # a connection still open elsewhere: do not keep it
@@ -59,5 +61,5 @@ def contents(app, name: str, build: Callable[[], Any]) -> Any:
         shutil.copyfile(path, snapshot)
         if evidence.exists():
             shutil.copytree(evidence, snapshot.with_suffix(".evidence"))
-        _saved[name] = (snapshot, result)
+        _saved[name] = (snapshot, copy.deepcopy(result))
     return result
