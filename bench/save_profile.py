@@ -1,0 +1,216 @@
+"""Where a page save's time goes: its SQL statements, its time against the bare insert, a profile.
+
+Not a test: run it (`.venv/bin/python bench/save_profile.py`, with
+DATABASE_URL for PostgreSQL) and read what it prints. It does what
+bench/load.py's quiet phase does, in-process through werkzeug's test client
+instead of gunicorn: the same WSGI app (`bench_application()`: the real app,
+CSRF on, beside the bare one-insert endpoint) on a migrated database seeded as
+the load benchmark seeds it; one person loads the P2 page and posts the whole
+form back with one question's comment changed, alternating with a bare insert.
+
+It prints each statement of one page save and their count, both medians and
+their ratio (in-process: no HTTP, so the ratio is higher than gunicorn's), and
+with `--profile` a cProfile top list over the saves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+import urllib.parse
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import sqlalchemy as sa  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
+from werkzeug.test import Client  # noqa: E402
+
+from load import PASSWORD, _ids, _seed_rows, bench_application, form_fields  # noqa: E402
+
+
+def migrate_and_seed(folder: Path) -> dict:
+    """Migrate DATABASE_URL (or a SQLite file) from scratch and seed it as bench/load.py does."""
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{folder / 'bench.db'}")
+    os.environ.setdefault("SECRET_KEY", "bench")
+    os.environ["FLASK_EVIDENCE_DIR"] = str(folder / "evidence")
+    os.environ["FLASK_EXTERNAL_URL"] = "http://127.0.0.1"
+    os.environ["FLASK_LOG_LEVEL"] = "WARNING"
+    from flask_migrate import downgrade, upgrade
+
+    from assessment import create_app
+    from assessment.extensions import db
+
+    app = create_app()
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(sa.text("DROP TABLE IF EXISTS bench_probe"))
+            db.session.commit()
+            downgrade(revision="base")
+        upgrade()
+        seeded = _ids(_commit(_seed_rows()))
+        probe = sa.Table("bench_probe", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                         sa.Column("value", sa.Text))  # fmt: skip
+        probe.create(db.engine, checkfirst=True)
+        db.engine.dispose()
+    return seeded
+
+
+def _commit(rows):
+    from assessment.extensions import db
+
+    db.session.commit()
+    return rows
+
+
+class PageSaver:
+    """One signed-in person saving the P2 page as the load benchmark's quiet phase does."""
+
+    def __init__(self, wsgi, email: str, assessment_id: int) -> None:
+        self.client = Client(wsgi)
+        self.path = f"/assessments/{assessment_id}/principles/P2"
+        token = dict(form_fields(self.client.get("/auth/login").text))["csrf_token"]
+        answer = self.post("/auth/login", [("csrf_token", token), ("email", email),
+                                           ("password", PASSWORD)])  # fmt: skip
+        assert answer.status_code == 302, answer.status_code
+
+    def post(self, path: str, form):
+        body = urllib.parse.urlencode(form)  # as bench/load.py sends it
+        return self.client.post(path, data=body, content_type="application/x-www-form-urlencoded")
+
+    def load(self) -> list[tuple[str, str]]:
+        return form_fields(self.client.get(self.path).text)
+
+    def save(self, fields: list[tuple[str, str]]) -> None:
+        answers = sorted({n.split("-")[0] for n, _ in fields if n.endswith("-base_version")})
+        changed = f"{answers[0]}-comment"
+        form = [(n, f"bench {uuid.uuid4().hex}" if n == changed else v) for n, v in fields]
+        form = [(n, v) for n, v in form if n != "save_next"] + [("save", "Save")]
+        answer = self.post(self.path, form)
+        assert answer.status_code == 302, (answer.status_code, answer.text[:300])
+
+    def health(self) -> None:
+        """The floor of the real app: a GET that opens the session and touches nothing else."""
+        assert self.client.get("/healthz").status_code == 200
+
+    def bare(self) -> None:
+        answer = self.post("/_bench/bare-insert", [("value", uuid.uuid4().hex)])
+        assert answer.status_code == 200, answer.status_code
+
+
+def statements_of(action) -> list[str]:
+    """Run `action` and return the SQL statements it sent (BEGIN included where it is one)."""
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    def commit(_conn):
+        seen.append("COMMIT")
+
+    def rollback(_conn):
+        seen.append("ROLLBACK")
+
+    sa.event.listen(Engine, "before_cursor_execute", count)
+    sa.event.listen(Engine, "commit", commit)
+    sa.event.listen(Engine, "rollback", rollback)
+    try:
+        action()
+    finally:
+        sa.event.remove(Engine, "before_cursor_execute", count)
+        sa.event.remove(Engine, "commit", commit)
+        sa.event.remove(Engine, "rollback", rollback)
+    return seen
+
+
+class DatabaseClock:
+    """Add up the time spent waiting on the database: statements (driver call) and commits."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._started = 0.0
+
+    def _start(self, *_args) -> None:
+        self._started = time.perf_counter()
+
+    def _stop(self, *_args) -> None:
+        self.seconds += time.perf_counter() - self._started
+
+    def __enter__(self):
+        for start, stop in (("before_cursor_execute", "after_cursor_execute"),):
+            sa.event.listen(Engine, start, self._start)
+            sa.event.listen(Engine, stop, self._stop)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        sa.event.remove(Engine, "before_cursor_execute", self._start)
+        sa.event.remove(Engine, "after_cursor_execute", self._stop)
+
+
+def timed(action) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--saves", type=int, default=200)
+    parser.add_argument("--profile", choices=("save", "health"), help="profile this request")
+    parser.add_argument("--top", type=int, default=45)
+    parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--callees", nargs="*", help="also show what these functions call")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        seeded = migrate_and_seed(Path(folder))
+        entry = seeded["organisations"][1]
+        saver = PageSaver(bench_application(), entry["emails"][3], entry["assessment"])
+        for _ in range(20):  # warm caches: statements, templates, the catalogue's forms
+            saver.save(saver.load())
+            saver.bare()
+        fields = saver.load()
+        statements = statements_of(lambda: saver.save(fields))
+        print(f"backend: {os.environ['DATABASE_URL'].split(':')[0]}")
+        print(f"statements_per_page_save: {len(statements)} (COMMIT and ROLLBACK included)")
+        for statement in statements:
+            print(f"  {statement[:150]}")
+        saves, bares, floors, in_database = [], [], [], []
+        profiler = cProfile.Profile() if args.profile else None
+        for _ in range(args.saves):
+            fields = saver.load()
+            if args.profile == "save":
+                profiler.enable()
+            with DatabaseClock() as clock:
+                saves.append(timed(lambda: saver.save(fields)))  # noqa: B023
+            in_database.append(clock.seconds)
+            if args.profile == "save":
+                profiler.disable()
+            bares.append(timed(saver.bare))
+            if args.profile == "health":
+                profiler.enable()
+            floors.append(timed(saver.health))
+            if args.profile == "health":
+                profiler.disable()
+        save, bare = statistics.median(saves), statistics.median(bares)
+        print(f"statements_p50: {statistics.median(in_database) * 1000:.2f} ms of each page save "
+              "(from sending a statement to its result; commits not included)")  # fmt: skip
+        print(f"real_app_floor: GET /healthz p50 {statistics.median(floors) * 1000:.2f} ms")
+        print(f"in_process_save_ratio: {save / bare:.2f}  (page save p50 {save * 1000:.2f} ms, "
+              f"bare one-insert p50 {bare * 1000:.2f} ms{', under cProfile' if profiler else ''})")  # fmt: skip
+        if profiler:
+            stats = pstats.Stats(profiler).sort_stats(args.sort)
+            stats.print_stats(args.top)
+            for pattern in args.callees or ():
+                stats.print_callees(pattern)
+
+
+if __name__ == "__main__":
+    main()
