@@ -8,9 +8,10 @@ CSRF on, beside the bare one-insert endpoint) on a migrated database seeded as
 the load benchmark seeds it; one person loads the P2 page and posts the whole
 form back with one question's comment changed, alternating with a bare insert.
 
-It prints each statement of one page save and their count, both medians and
-their ratio (in-process: no HTTP, so the ratio is higher than gunicorn's), and
-with `--profile` a cProfile top list over the saves.
+It prints each statement of one page save and their count, the time spent
+waiting on the database, both medians and their ratio (in-process: no HTTP,
+so the ratio is higher than under gunicorn), and with `--profile` a cProfile
+top list over the saves (`--callees PATTERN` shows what a function calls).
 """
 
 from __future__ import annotations
@@ -31,10 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import sqlalchemy as sa  # noqa: E402
+from load import PASSWORD, _ids, _seed_rows, bench_application, form_fields  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 from werkzeug.test import Client  # noqa: E402
-
-from load import PASSWORD, _ids, _seed_rows, bench_application, form_fields  # noqa: E402
 
 
 def migrate_and_seed(folder: Path) -> dict:
@@ -97,10 +97,6 @@ class PageSaver:
         answer = self.post(self.path, form)
         assert answer.status_code == 302, (answer.status_code, answer.text[:300])
 
-    def health(self) -> None:
-        """The floor of the real app: a GET that opens the session and touches nothing else."""
-        assert self.client.get("/healthz").status_code == 200
-
     def bare(self) -> None:
         answer = self.post("/_bench/bare-insert", [("value", uuid.uuid4().hex)])
         assert answer.status_code == 200, answer.status_code
@@ -155,19 +151,51 @@ class DatabaseClock:
         sa.event.remove(Engine, "after_cursor_execute", self._stop)
 
 
-def timed(action) -> float:
+def timed(action, profiler: cProfile.Profile | None = None) -> float:
+    """Return how long `action` took, profiling it too when given a profiler."""
+    if profiler is not None:
+        profiler.enable()
     started = time.perf_counter()
     action()
-    return time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    if profiler is not None:
+        profiler.disable()
+    return elapsed
+
+
+def print_statements(saver: PageSaver) -> None:
+    """Print the statements of one page save."""
+    fields = saver.load()
+    statements = statements_of(lambda: saver.save(fields))
+    print(f"backend: {os.environ['DATABASE_URL'].split(':')[0]}")
+    print(f"statements_per_page_save: {len(statements)} (COMMIT and ROLLBACK included)")
+    for statement in statements:
+        print(f"  {statement[:150]}")
+
+
+def measure(saver: PageSaver, saves: int, profiler: cProfile.Profile | None) -> None:
+    """Time page saves and bare inserts, interleaved; print the medians and their ratio."""
+    save_times, bare_times, in_database = [], [], []
+    for _ in range(saves):
+        fields = saver.load()
+        with DatabaseClock() as clock:
+            save_times.append(timed(lambda: saver.save(fields), profiler))  # noqa: B023
+        in_database.append(clock.seconds)
+        bare_times.append(timed(saver.bare))
+    save, bare = statistics.median(save_times), statistics.median(bare_times)
+    print(f"statements_p50: {statistics.median(in_database) * 1000:.2f} ms of each page save "
+          "(from sending a statement to its result; commits not included)")  # fmt: skip
+    print(f"in_process_save_ratio: {save / bare:.2f}  (page save p50 {save * 1000:.2f} ms, "
+          f"bare one-insert p50 {bare * 1000:.2f} ms{', under cProfile' if profiler else ''})")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--saves", type=int, default=200)
-    parser.add_argument("--profile", choices=("save", "health"), help="profile this request")
+    parser.add_argument("--profile", action="store_true", help="profile the page saves")
     parser.add_argument("--top", type=int, default=45)
     parser.add_argument("--sort", default="cumulative")
-    parser.add_argument("--callees", nargs="*", help="also show what these functions call")
+    parser.add_argument("--callees", nargs="*", default=(), help="show what these call")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         seeded = migrate_and_seed(Path(folder))
@@ -176,40 +204,14 @@ def main() -> None:
         for _ in range(20):  # warm caches: statements, templates, the catalogue's forms
             saver.save(saver.load())
             saver.bare()
-        fields = saver.load()
-        statements = statements_of(lambda: saver.save(fields))
-        print(f"backend: {os.environ['DATABASE_URL'].split(':')[0]}")
-        print(f"statements_per_page_save: {len(statements)} (COMMIT and ROLLBACK included)")
-        for statement in statements:
-            print(f"  {statement[:150]}")
-        saves, bares, floors, in_database = [], [], [], []
+        print_statements(saver)
         profiler = cProfile.Profile() if args.profile else None
-        for _ in range(args.saves):
-            fields = saver.load()
-            if args.profile == "save":
-                profiler.enable()
-            with DatabaseClock() as clock:
-                saves.append(timed(lambda: saver.save(fields)))  # noqa: B023
-            in_database.append(clock.seconds)
-            if args.profile == "save":
-                profiler.disable()
-            bares.append(timed(saver.bare))
-            if args.profile == "health":
-                profiler.enable()
-            floors.append(timed(saver.health))
-            if args.profile == "health":
-                profiler.disable()
-        save, bare = statistics.median(saves), statistics.median(bares)
-        print(f"statements_p50: {statistics.median(in_database) * 1000:.2f} ms of each page save "
-              "(from sending a statement to its result; commits not included)")  # fmt: skip
-        print(f"real_app_floor: GET /healthz p50 {statistics.median(floors) * 1000:.2f} ms")
-        print(f"in_process_save_ratio: {save / bare:.2f}  (page save p50 {save * 1000:.2f} ms, "
-              f"bare one-insert p50 {bare * 1000:.2f} ms{', under cProfile' if profiler else ''})")  # fmt: skip
-        if profiler:
-            stats = pstats.Stats(profiler).sort_stats(args.sort)
-            stats.print_stats(args.top)
-            for pattern in args.callees or ():
-                stats.print_callees(pattern)
+        measure(saver, args.saves, profiler)
+    if profiler is not None:
+        stats = pstats.Stats(profiler).sort_stats(args.sort)
+        stats.print_stats(args.top)
+        for pattern in args.callees:
+            stats.print_callees(pattern)
 
 
 if __name__ == "__main__":
