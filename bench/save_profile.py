@@ -17,6 +17,7 @@ top list over the saves (`--callees PATTERN` shows what a function calls).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import os
 import pstats
@@ -32,43 +33,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import sqlalchemy as sa  # noqa: E402
-from load import PASSWORD, _ids, _seed_rows, bench_application, form_fields  # noqa: E402
+from load import PASSWORD, bench_application, form_fields, seed  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 from werkzeug.test import Client  # noqa: E402
+
+from assessment.db import database_url  # noqa: E402
 
 
 def migrate_and_seed(folder: Path) -> dict:
     """Migrate DATABASE_URL (or a SQLite file) from scratch and seed it as bench/load.py does."""
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{folder / 'bench.db'}")
-    os.environ.setdefault("SECRET_KEY", "bench")
+    os.environ.setdefault("SECRET_KEY", "bench-load")
     os.environ["FLASK_EVIDENCE_DIR"] = str(folder / "evidence")
     os.environ["FLASK_EXTERNAL_URL"] = "http://127.0.0.1"
-    os.environ["FLASK_LOG_LEVEL"] = "WARNING"
-    from flask_migrate import downgrade, upgrade
-
-    from assessment import create_app
-    from assessment.extensions import db
-
-    app = create_app()
-    with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(sa.text("DROP TABLE IF EXISTS bench_probe"))
-            db.session.commit()
-            downgrade(revision="base")
-        upgrade()
-        seeded = _ids(_commit(_seed_rows()))
-        probe = sa.Table("bench_probe", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
-                         sa.Column("value", sa.Text))  # fmt: skip
-        probe.create(db.engine, checkfirst=True)
-        db.engine.dispose()
-    return seeded
-
-
-def _commit(rows):
-    from assessment.extensions import db
-
-    db.session.commit()
-    return rows
+    env = {**os.environ, "FLASK_APP": "app"}
+    if env["DATABASE_URL"].startswith("postgres"):  # a database of its own, emptied first
+        engine = sa.create_engine(database_url(env["DATABASE_URL"], ""))
+        with engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        engine.dispose()
+    return seed(env)  # migrates in a subprocess, as the load benchmark does
 
 
 class PageSaver:
@@ -180,12 +164,14 @@ def print_statements(saver: PageSaver) -> None:
 def measure(saver: PageSaver, saves: int, profiler: cProfile.Profile | None) -> None:
     """Time page saves and bare inserts, interleaved; print the medians and their ratio."""
     save_times, bare_times, in_database = [], [], []
-    for _ in range(saves):
-        fields = saver.load()
-        with DatabaseClock() as clock:
-            save_times.append(timed(lambda: saver.save(fields), profiler))  # noqa: B023
-        in_database.append(clock.seconds)
-        bare_times.append(timed(saver.bare))
+    # The app logs a line per request to stdout, as under gunicorn; here nobody reads it.
+    with open(os.devnull, "w") as nowhere, contextlib.redirect_stdout(nowhere):
+        for _ in range(saves):
+            fields = saver.load()
+            with DatabaseClock() as clock:
+                save_times.append(timed(lambda: saver.save(fields), profiler))  # noqa: B023
+            in_database.append(clock.seconds)
+            bare_times.append(timed(saver.bare))
     print(f"statements_p50: {statistics.median(in_database) * 1000:.2f} ms of each page save "
           "(from sending a statement to its result; commits not included)")  # fmt: skip
     # The fastest tenth is the cost least disturbed by other processes (timeit's reasoning).
@@ -208,10 +194,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         seeded = migrate_and_seed(Path(folder))
         entry = seeded["organisations"][1]
-        saver = PageSaver(bench_application(), entry["emails"][3], entry["assessment"])
-        for _ in range(20):  # warm caches: statements, templates, the catalogue's forms
-            saver.save(saver.load())
-            saver.bare()
+        with open(os.devnull, "w") as nowhere, contextlib.redirect_stdout(nowhere):
+            saver = PageSaver(bench_application(), entry["emails"][3], entry["assessment"])
+            for _ in range(20):  # warm caches: statements, templates, the catalogue's forms
+                saver.save(saver.load())
+                saver.bare()
         print_statements(saver)
         profiler = cProfile.Profile() if args.profile else None
         measure(saver, args.saves, profiler)
