@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from assessment.editing import touch_parameters, touch_statement
 from assessment.extensions import db
@@ -65,7 +66,7 @@ def write_page(
     Raises IntegrityError when another first answer to one of `inserts`
     committed meanwhile.
     """
-    statement = _page_statement(len(updates), len(inserts), len(events))
+    statement = _page_statement(bool(updates), bool(inserts), bool(events))
     parameters = {
         **touch_parameters(assessment),
         # No column's name: an UPDATE would take a parameter named like a column as a SET.
@@ -74,64 +75,73 @@ def write_page(
         "page_by": user.id,
         "page_at": now,
     }
-    for n, (change, answer) in enumerate(updates):
-        parameters |= {f"u_answer_id_{n}": answer.id, f"u_seen_version_{n}": change.base_version,
-                       f"u_value_{n}": change.value, f"u_comment_{n}": change.comment}  # fmt: skip
-    for n, change in enumerate(inserts):
-        parameters |= {f"i_question_id_{n}": change.question_id, f"i_value_{n}": change.value,
-                       f"i_comment_{n}": change.comment}  # fmt: skip
-    for n, (target, old, new) in enumerate(events):
-        parameters |= {f"e_target_{n}": target, f"e_old_{n}": old, f"e_new_{n}": new}
+    # Each column of each part as one array: one statement whatever the number of rows.
+    parameters |= _arrays("u", [(a.id, c.base_version, c.value, c.comment) for c, a in updates])
+    parameters |= _arrays("i", [(c.question_id, c.value, c.comment) for c in inserts])
+    parameters |= _arrays("e", events)
     row = db.session.execute(statement, parameters).first()
     return Written(touched=row, updated=row.updated if row is not None else 0)
 
 
-def _rows(name: str, columns: dict[str, Any], count: int) -> sa.Values:
-    """A VALUES list of `count` rows of named parameters: `<name>_<column>_<row>`."""
-    values = sa.values(*(sa.column(c, t) for c, t in columns.items()), name=name)
-    return values.data(
-        [tuple(sa.bindparam(f"{name}_{c}_{n}", type_=t) for c, t in columns.items())
-         for n in range(count)]
-    )  # fmt: skip
+def _arrays(name: str, rows: list[tuple]) -> dict[str, list]:
+    """Return a part's rows as one array parameter per column: `<name>_<column>`."""
+    columns = _COLUMNS[name]
+    return {f"{name}_{column}": [row[n] for row in rows] for n, column in enumerate(columns)}
 
 
-@functools.lru_cache(maxsize=128)
-def _page_statement(updates: int, inserts: int, events: int) -> sa.Select:
-    """Build the page's statement once per shape (how many updates, first answers, events)."""
+def _rows(name: str) -> sa.TableValuedAlias:
+    """Return a part's rows: its arrays side by side (`unnest(a, b, ...) AS name(a, b, ...)`).
+
+    Arrays, not a VALUES list: a statement with VALUES is compiled again at
+    every execution (SQLAlchemy cannot cache it), and its shape would follow
+    the number of rows.
+    """
+    columns = _COLUMNS[name]
+    arrays = [sa.bindparam(f"{name}_{c}", type_=postgresql.ARRAY(t)) for c, t in columns.items()]
+    return (
+        sa.func.unnest(*arrays)
+        .table_valued(*(sa.column(c, t) for c, t in columns.items()))
+        .render_derived(name=name)
+    )
+
+
+@functools.cache
+def _page_statement(updates: bool, inserts: bool, events: bool) -> sa.Select:
+    """Build the page's statement once per shape (whether it updates, inserts, audits)."""
     touched = touch_statement(CONTENT_EDITABLE).cte("touched")
     # Every part waits for the touch and writes nothing when it did not apply.
     applies = sa.select(touched.c.version_id).exists()
     counted = (
-        sa.select(sa.func.count())
-        .select_from(_updated(_rows("u", _UPDATE_COLUMNS, updates), applies))
-        .scalar_subquery()
+        sa.select(sa.func.count()).select_from(_updated(_rows("u"), applies)).scalar_subquery()
         if updates
         else sa.literal(0)
     )
     statement = sa.select(touched.c.version_id, touched.c.updated_at, counted.label("updated"))
     more = []
     if inserts:
-        more.append(_inserted(_rows("i", _INSERT_COLUMNS, inserts), applies))
+        more.append(_inserted(_rows("i"), applies))
     if events:
-        more.append(_audited(_rows("e", _EVENT_COLUMNS, events), applies))
+        more.append(_audited(_rows("e"), applies))
     return statement.add_cte(*more) if more else statement
 
 
-_UPDATE_COLUMNS = {
-    "answer_id": ANSWER.c.id.type,
-    "seen_version": ANSWER.c.version.type,
-    "value": ANSWER.c.value.type,
-    "comment": ANSWER.c.comment.type,
+_COLUMNS = {
+    "u": {
+        "answer_id": ANSWER.c.id.type,
+        "seen_version": ANSWER.c.version.type,
+        "value": ANSWER.c.value.type,
+        "comment": ANSWER.c.comment.type,
+    },
+    "i": {
+        "question_id": ANSWER.c.question_id.type,
+        "value": ANSWER.c.value.type,
+        "comment": ANSWER.c.comment.type,
+    },
+    "e": {"target": EVENT.c.target.type, "old": EVENT.c.old.type, "new": EVENT.c.new.type},
 }
-_INSERT_COLUMNS = {
-    "question_id": ANSWER.c.question_id.type,
-    "value": ANSWER.c.value.type,
-    "comment": ANSWER.c.comment.type,
-}
-_EVENT_COLUMNS = {"target": EVENT.c.target.type, "old": EVENT.c.old.type, "new": EVENT.c.new.type}
 
 
-def _updated(rows: sa.Values, applies: sa.ColumnElement) -> sa.CTE:
+def _updated(rows: sa.TableValuedAlias, applies: sa.ColumnElement) -> sa.CTE:
     """Update each stored answer still at the version the page saw; return their ids."""
     return (
         sa.update(ANSWER)
@@ -150,7 +160,7 @@ def _updated(rows: sa.Values, applies: sa.ColumnElement) -> sa.CTE:
     )
 
 
-def _inserted(rows: sa.Values, applies: sa.ColumnElement) -> sa.CTE:
+def _inserted(rows: sa.TableValuedAlias, applies: sa.ColumnElement) -> sa.CTE:
     """Insert the first answers (the unique constraint refuses one committed meanwhile)."""
     names = ["assessment_id", "question_id", "value", "comment", "updated_by_id", "updated_at",
              "version", "carried_forward"]  # fmt: skip
@@ -167,7 +177,7 @@ def _inserted(rows: sa.Values, applies: sa.ColumnElement) -> sa.CTE:
     return sa.insert(ANSWER).from_select(names, source).cte("inserted")
 
 
-def _audited(rows: sa.Values, applies: sa.ColumnElement) -> sa.CTE:
+def _audited(rows: sa.TableValuedAlias, applies: sa.ColumnElement) -> sa.CTE:
     """Add one audit event per answer changed."""
     names = ["organisation_id", "assessment_id", "user_id", "at", "action", "target", "old", "new"]
     source = sa.select(
