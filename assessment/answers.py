@@ -15,8 +15,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from assessment import audit
-from assessment.editing import touch_assessment
+from assessment import answer_writes, audit
+from assessment.editing import record_touch, touch_assessment
 from assessment.extensions import db
 from assessment.models import CONTENT_EDITABLE, Answer, Assessment, User, utcnow
 
@@ -77,12 +77,35 @@ def record_answers(assessment: Assessment, user: User, changes: list[AnswerChang
         )
         for change, answer in applied
     ]
-    touch_assessment(assessment, CONTENT_EDITABLE)
-    now = utcnow()
-    _update_answers([(c, a) for c, a in applied if a is not None], user, now)
-    _insert_answers(assessment, [c for c, a in applied if a is None], user, now)
-    audit.record_all_for(assessment, user, "answer", events)
+    updates = [(c, a) for c, a in applied if a is not None]
+    inserts = [c for c, a in applied if a is None]
+    if answer_writes.in_one_statement():
+        _write_in_one_statement(assessment, user, updates, inserts, events)
+    else:
+        touch_assessment(assessment, CONTENT_EDITABLE)
+        now = utcnow()
+        _update_answers(updates, user, now)
+        _insert_answers(assessment, inserts, user, now)
+        audit.record_all_for(assessment, user, "answer", events)
     return len(applied)
+
+
+def _write_in_one_statement(
+    assessment: Assessment,
+    user: User,
+    updates: list[tuple[AnswerChange, Answer]],
+    inserts: list[AnswerChange],
+    events: list[tuple[str, Any, Any]],
+) -> None:
+    """Write the page as `answer_writes.write_page` does; raise as the steps would."""
+    try:
+        written = answer_writes.write_page(assessment, user, updates, inserts, events, utcnow())
+    except sa.exc.IntegrityError:
+        # Someone else's first answer to one of these questions committed first.
+        raise StaleSave([change.question_id for change in inserts]) from None
+    record_touch(assessment, written.touched)  # EditRefused when it did not apply
+    if written.updated != len(updates):
+        raise StaleSave([change.question_id for change, _ in updates])
 
 
 def _changed(

@@ -35,6 +35,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from assessment import read_transactions
+
 # How long a SQLite writer waits for the write lock before giving up (milliseconds).
 SQLITE_BUSY_TIMEOUT_MS = 20_000
 
@@ -112,7 +114,7 @@ def end_read_transaction(session) -> None:
     """
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("the session holds unsaved changes; commit them before slow work")
-    session.rollback()
+    read_transactions.end_read_transaction(session)
 
 
 @contextmanager
@@ -163,8 +165,10 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def init_app(app) -> None:
-    """Make every request that may write (POST and the like) begin as a SQLite writer."""
+    """Make every request that may write begin as a SQLite writer; end read-only ones with COMMIT."""
     from flask import g, request
+
+    read_transactions.init_app(app)
 
     @app.before_request
     def _writers_take_the_lock_first() -> None:

@@ -83,15 +83,47 @@ def touch_assessment(
     status) in one UPDATE that applies only while the status is one of
     `allowed` and, when given, the version is still `expect_version`.
     """
-    allowed = sorted(Status(s).value for s in allowed)
-    statement = _touch_statement(expect_version is not None, tuple(sorted(values)), tuple(allowed))
-    parameters = {
+    allowed = tuple(allowed)
+    statement = touch_statement(allowed, with_version=expect_version is not None, names=values)
+    parameters = touch_parameters(assessment, expect_version=expect_version, **values)
+    row = db.session.execute(statement, parameters).first()
+    record_touch(assessment, row, allowed, **values)
+
+
+def touch_statement(
+    allowed: Iterable[Status] = CONTENT_EDITABLE,
+    *,
+    with_version: bool = False,
+    names: Iterable[str] = (),
+) -> sa.Update:
+    """Return the touch UPDATE (RETURNING the new version and time) for these statuses.
+
+    Built once per shape. A write that goes in one statement uses it as a
+    CTE (see `assessment.answer_writes`); `touch_parameters` fills it in.
+    """
+    statuses = tuple(sorted(Status(s).value for s in allowed))
+    return _touch_statement(with_version, tuple(sorted(names)), statuses)
+
+
+def touch_parameters(
+    assessment: Assessment, *, expect_version: int | None = None, **values: Any
+) -> dict[str, Any]:
+    """Return the parameters of `touch_statement` for this assessment, now."""
+    return {
         "touched_id": assessment.id,
         "touched_at": utcnow(),
         "seen_version": expect_version,
         **{f"new_{name}": value for name, value in values.items()},
     }
-    row = db.session.execute(statement, parameters).first()
+
+
+def record_touch(
+    assessment: Assessment,
+    row: sa.Row | None,
+    allowed: Iterable[Status] = CONTENT_EDITABLE,
+    **values: Any,
+) -> None:
+    """Tell the loaded assessment what the touch wrote, or raise EditRefused when it did not apply."""
     if row is None:
         status = db.session.scalar(
             sa.select(Assessment.status).where(Assessment.id == assessment.id)

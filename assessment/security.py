@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from flask import Flask, Response, request
@@ -53,10 +54,14 @@ class SessionCookies(SecureCookieSessionInterface):
 
     Every request reads the cookie and many write it; building the
     serializer each time cost more than checking the signature. A changed
-    key (or fallback list) builds a new one.
+    key (or fallback list) builds a new one. The signature is the same as
+    Flask's (HMAC-SHA1), so existing cookies stay valid.
     """
 
     serializer = SessionJSON()
+    # SHA-1 as Flask's own, but hashlib's function itself: Flask passes a Python wrapper
+    # around it, and HMAC then falls back to its slow pure-Python construction.
+    digest_method = staticmethod(hashlib.sha1)
 
     def __init__(self) -> None:
         self._serializer: tuple[tuple, object] | None = None

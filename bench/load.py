@@ -716,6 +716,14 @@ def locked_errors(log: Path) -> int:
     return sum("database is locked" in record for record in records)
 
 
+def print_save_ratio(database: str | None, quiet: dict) -> None:
+    """Print the quiet phase's page save against the bare insert, median against median."""
+    where = f" on {database}" if database else ""
+    print(f"save_ratio{where}: {quiet['save_p50'] / quiet['bare_p50']:.2f}  (page save p50 "
+          f"{quiet['save_p50'] * 1000:.1f} ms, bare one-insert p50 {quiet['bare_p50'] * 1000:.1f} ms)")  # fmt: skip
+    sys.stdout.flush()
+
+
 def report(database: str, args, shape: str, quiet, load: Recorder, pdf, race, lost, locked) -> None:
     by_kind = collections.defaultdict(list)
     for result in load.results:
@@ -739,8 +747,7 @@ def report(database: str, args, shape: str, quiet, load: Recorder, pdf, race, lo
     print(f"acknowledged_saves: {acknowledged}  (load {len(load.acks)}, race {len(race['acks'])})")
     print(f"lost_saves: {lost[0] + lost[1]}  (overwritten without being seen: {lost[0]}, "
           f"never stored: {lost[1]})")  # fmt: skip
-    print(f"save_ratio: {quiet['save_p50'] / quiet['bare_p50']:.2f}  (page save p50 "
-          f"{quiet['save_p50'] * 1000:.1f} ms, bare one-insert p50 {quiet['bare_p50'] * 1000:.1f} ms)")  # fmt: skip
+    print_save_ratio(None, quiet)
     rounds = race["acknowledged_per_round"]
     print(f"race_acknowledged_per_round: {rounds}  (target: 1 each; "
           f"{sum(n - 1 for n in rounds if n > 1)} saves lost)")  # fmt: skip
@@ -763,6 +770,11 @@ def main() -> None:
     parser.add_argument("--race-rounds", type=int, default=15)
     parser.add_argument("--pdf-seconds", type=float, default=20)
     parser.add_argument("--quiet-requests", type=int, default=100)
+    parser.add_argument(
+        "--quiet-only",
+        action="store_true",
+        help="run the quiet phase only and print save_ratio (a quick look while working)",
+    )
     parser.add_argument(
         "--jobs",
         choices=("redis", "in-process"),
@@ -801,6 +813,9 @@ def main() -> None:
         else:
             shape = "in-process (no Redis): downloads render in the web worker, as `make run`"
         quiet = quiet_phase(port, seeded, args.quiet_requests)
+        if args.quiet_only:
+            print_save_ratio(args.database, quiet)
+            return
         load = load_phase(port, seeded, args.clients, args.duration)
         pdf = pdf_phase(port, seeded, args.pdf_seconds)
         race = race_phase(port, seeded, args.race_rounds)

@@ -7,7 +7,16 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 
 from assessment.extensions import db
-from assessment.models import Assessment, Assignment, Job, JobState, Membership, Role, Status
+from assessment.models import (
+    Assessment,
+    Assignment,
+    AuditEvent,
+    Job,
+    JobState,
+    Membership,
+    Role,
+    Status,
+)
 from tests.factories import PASSWORD, make_answer, make_assessment, make_user
 
 
@@ -26,6 +35,31 @@ def counted(app):
         yield seen
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
+
+
+@contextmanager
+def counted_with_ends(app):
+    """Collect the SQL statements run inside the block, and each COMMIT and ROLLBACK in turn."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    ends = {
+        "commit": lambda _conn: seen.append("COMMIT"),
+        "rollback": lambda _conn: seen.append("ROLLBACK"),
+    }
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    for name, listener in ends.items():
+        sa.event.listen(engine, name, listener)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+        for name, listener in ends.items():
+            sa.event.remove(engine, name, listener)
 
 
 def add_assessments(app, email: str, count: int) -> None:
@@ -133,3 +167,46 @@ def test_a_page_save_is_a_handful_of_queries_whatever_the_number_of_answers(app,
     assert len(first_save) <= 8, first_save
     with app.app_context():
         assert db.session.get(Assessment, aid).version_id == 4
+
+
+def test_a_page_save_reads_the_user_and_the_page_once_then_writes_and_reads_nothing_more(
+    app, client, logged_in
+):
+    """Two reads (the user with their memberships, the page with its answers), the writes, COMMIT.
+
+    The writes are one statement on PostgreSQL, where every statement is a
+    round trip (the touch, the answers and the audit events as CTEs), and
+    three on SQLite; the redirect after the commit reads nothing again.
+    """
+    aid = logged_in
+    page = f"/assessments/{aid}/principles/P1"
+    first = {"q_P1_1-answer": "2", "q_P1_1-comment": "first", "q_P1_1-base_version": "0"}
+    assert client.post(page, data=first).status_code == 302
+    changed = {"q_P1_1-answer": "3", "q_P1_1-comment": "second", "q_P1_1-base_version": "1"}
+    with counted_with_ends(app) as seen:
+        assert client.post(page, data=changed).status_code == 302
+    statements = [s for s in seen if not s.startswith("BEGIN")]  # SQLite's own BEGIN IMMEDIATE
+    assert statements[-1] == "COMMIT" and statements.count("COMMIT") == 1, statements
+    assert "ROLLBACK" not in statements, statements
+    reads = [s for s in statements if s.startswith("SELECT")]
+    assert len(reads) == 2, reads
+    assert "FROM user" in reads[0].replace('"', "") and "membership" in reads[0]
+    assert "FROM assessment" in reads[1] and "answer" in reads[1]
+    writes = [s for s in statements if s not in reads and s != "COMMIT"]
+    on_postgres = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    assert len(writes) == (1 if on_postgres else 3), writes
+    assert statements.index("COMMIT") == len(statements) - 1  # nothing read after the commit
+    with app.app_context():
+        assessment = db.session.get(Assessment, aid)
+        assert assessment.version_id == 3
+        answer = assessment.answers_by_question()["P1.1"]
+        assert (answer.value, answer.comment, answer.version) == ("3", "second", 2)
+        events = db.session.scalars(
+            sa.select(AuditEvent).where(
+                AuditEvent.assessment_id == aid, AuditEvent.action == "answer"
+            )
+        ).all()
+        assert [(e.target, e.old, e.new) for e in events] == [
+            ("P1.1", None, {"value": "2", "comment": "first"}),
+            ("P1.1", {"value": "2", "comment": "first"}, {"value": "3", "comment": "second"}),
+        ]

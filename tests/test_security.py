@@ -8,7 +8,9 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask.sessions import SecureCookieSessionInterface
 from flask_login.utils import encode_cookie
+from itsdangerous import BadSignature
 
 from assessment import create_app, throttle
 from assessment.extensions import db
@@ -156,6 +158,20 @@ def test_the_session_cookie_is_httponly_and_samesite_lax(client, member, auth):
     assert "HttpOnly" in header
     assert "SameSite=Lax" in header
     assert "Secure" not in header
+
+
+def test_session_cookies_signed_by_flask_itself_stay_valid_and_the_other_way_round(app):
+    """The signature is Flask's HMAC-SHA1: cookies from before the change keep people signed in."""
+    ours, flasks = app.session_interface, SecureCookieSessionInterface()
+    assert type(ours) is not SecureCookieSessionInterface
+    data = {"_user_id": "7", "session_version": 2, "_flashes": [("success", "Saved.")]}
+    for writer, reader in ((flasks, ours), (ours, flasks)):
+        cookie = writer.get_signing_serializer(app).dumps(data)
+        assert reader.get_signing_serializer(app).loads(cookie) == data
+        with pytest.raises(BadSignature):
+            reader.get_signing_serializer(app).loads(
+                cookie[:-2] + ("AA" if cookie[-2:] != "AA" else "BB")
+            )
 
 
 class TestSecureCookies:

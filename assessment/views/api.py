@@ -168,6 +168,9 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", rate_storage_uri(app.config.get("REDIS_URL")))
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter = Limiter(key_func=_rate_key, app=app, default_limits=[])
+    # Only the API has limits: every other request is let through before the
+    # limiter looks for any (it ran on every page and every save otherwise).
+    limiter.request_filter(lambda: request.blueprint != bp.name)
     limiter.limit(
         lambda: current_app.config["API_RATE_LIMIT"],
         exempt_when=lambda: request.endpoint == "api.openapi",

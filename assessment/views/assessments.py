@@ -303,7 +303,9 @@ def _partly_saved(count: int, refused: int) -> str:
 
 def _after_save(page: PrinciplePage, form, acted_on: str | None) -> str:
     """Return where a saved page goes: its evidence, the next principle in scope, or itself."""
-    assessment_id, target = page.assessment.id, page.principle.id
+    # From the URL, not `page.assessment.id`: the commit expired the assessment, and
+    # reading its id would load it again in a transaction of its own.
+    assessment_id, target = request.view_args["assessment_id"], page.principle.id
     if acted_on is not None:
         return url_for(
             "assessments.principle",
