@@ -1,7 +1,8 @@
 """Load benchmark: gunicorn on loopback, 32 clients, a realistic mix; prints what it measured.
 
 Run with `make bench-load` (PostgreSQL, then SQLite), or
-`python bench/load.py --database sqlite --duration 60 --clients 32`.
+`python bench/load.py --database sqlite --duration 60 --clients 32`
+(`--quiet-only`: the first phase alone, for `save_ratio` while working).
 Not a test: it measures and prints, it never fails on a slow machine.
 
 It starts its own PostgreSQL (a throwaway server on a Unix socket) or uses a
