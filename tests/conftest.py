@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import functools
 import os
 
@@ -180,14 +181,18 @@ def pytest_collection_modifyitems(config, items):
 
     Then order the groups longest first (see SLOW_GROUPS); tests keep their order within a group.
     """
-    sizes: dict[str, int] = {}
+    groups = {item.nodeid: _group_of(item) for item in items}
+    sizes = collections.Counter(groups.values())
     for item in items:
-        group = _group_of(item)
         if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(group))
-        sizes[group] = sizes.get(group, 0) + 1
+            item.add_marker(pytest.mark.xdist_group(groups[item.nodeid]))
     slow = {group: rank for rank, group in enumerate(SLOW_GROUPS)}
-    items.sort(key=lambda item: (slow.get(_group_of(item), len(slow)), -sizes[_group_of(item)]))
+
+    def order(item) -> tuple[int, int]:
+        group = groups[item.nodeid]
+        return slow.get(group, len(slow)), -sizes[group]
+
+    items.sort(key=order)
 
 
 @pytest.fixture(autouse=True)
