@@ -195,6 +195,23 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=order)
 
 
+def pytest_xdist_node_collection_finished(node, ids):
+    """Refuse to run when xdist's loadgroup has not put the groups into the test ids.
+
+    pytest-xdist marks a test's group by extending its id; when a pytest release changes how
+    ids are stored, every test silently becomes a group of its own and each module's fixtures
+    run on every worker.
+    """
+    if node.config.getvalue("dist") != "loadgroup":
+        return
+    ungrouped = [nodeid for nodeid in ids if "@" not in nodeid.rsplit("]", 1)[-1]]
+    if ungrouped:
+        raise pytest.UsageError(
+            f"pytest-xdist did not apply the test groups (first: {ungrouped[0]}); "
+            "this pytest and pytest-xdist do not work together: see setup.cfg"
+        )
+
+
 @pytest.fixture(autouse=True)
 def fast_pdf_renderer(request, monkeypatch):
     """Lay out PDFs with a fast stand-in unless the test checks the PDF (`real_pdf`)."""
