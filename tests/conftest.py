@@ -157,6 +157,8 @@ SLOW_GROUPS = (
     "tests/e2e/test_answering_browser.py",
     "tests/test_wheel.py",
     "tests/test_roles.py",
+    "tests/test_reports_pdf.py",
+    "tests/test_reports_board.py::flask",
     "tests/test_report_cli.py",
     "tests/e2e/test_review_browser.py",
     "tests/e2e/test_browser.py",
@@ -165,6 +167,7 @@ SLOW_GROUPS = (
     "tests/test_coverage_views.py",
     "tests/test_reports_views.py",
     "tests/test_review_cycles.py",
+    "tests/test_method.py",
 )
 
 
