@@ -137,12 +137,13 @@ def _fresh_postgres(url: str) -> None:
 
 
 # Modules that take documents from tests/rendered.py: run on one xdist worker, so each
-# shared render is laid out once per run rather than once per worker.
+# shared render is laid out once per run rather than once per worker. (test_reports_pdf.py
+# marks its two tests of a shared render `xdist_group("shared-renders")`; its own renders,
+# and the subprocess test of test_reports_board.py, run in groups of their own.)
 SHARED_RENDERS = {
     "tests/test_reports_board.py",
     "tests/test_reports_boardpack.py",
     "tests/test_reports_layout.py",
-    "tests/test_reports_pdf.py",
     "tests/test_reports_xlsx.py",
 }
 
@@ -156,6 +157,8 @@ SLOW_GROUPS = (
     "tests/e2e/test_answering_browser.py",
     "tests/test_wheel.py",
     "tests/test_roles.py",
+    "tests/test_reports_pdf.py",
+    "tests/test_reports_board.py::flask",
     "tests/test_report_cli.py",
     "tests/e2e/test_review_browser.py",
     "tests/e2e/test_browser.py",
@@ -164,6 +167,7 @@ SLOW_GROUPS = (
     "tests/test_coverage_views.py",
     "tests/test_reports_views.py",
     "tests/test_review_cycles.py",
+    "tests/test_method.py",
 )
 
 
