@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.signing_in import log_in
 from tests.e2e.waiting import shows
 
 pytestmark = pytest.mark.e2e
@@ -48,16 +49,9 @@ def team(live_server):
 
 
 def sign_in(browser, base, email, size=DESKTOP):
-    from tests.factories import PASSWORD
-
-    context = browser.new_context(viewport=size)
-    page = context.new_page()
-    page.goto(f"{base}/auth/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    # Wait for the landing page and its stylesheet, not just the redirect.
-    page.wait_for_url(lambda url: "/auth/login" not in url, wait_until="load")
+    """A page of this user's own, on the page the login leads to (see `signing_in`)."""
+    page = browser.new_context(viewport=size).new_page()
+    page.goto(log_in(page.context, base, email))
     return page
 
 
