@@ -21,6 +21,8 @@ pytestmark = pytest.mark.e2e
 # written), 3,735 px after it. The issue asks for at most 40 % of 9,500 px.
 P1_HEIGHT_BEFORE = 9_500
 P1_HEIGHT_LIMIT = int(P1_HEIGHT_BEFORE * 0.4)
+# Longer than the pause after which a changed question saves itself (hx-trigger's delay).
+SAVE_DELAY_MS = 2_000
 
 
 def _log_in(page, base, email, password=PASSWORD):
@@ -63,8 +65,20 @@ def _question(page, question_id):
     return page.locator(f"section.question[id='{question_id}']")
 
 
+def _open_with_a_clock(page, url):
+    """Open the page on a clock of the test's own, which runs on by itself and can skip ahead."""
+    page.clock.install()
+    page.goto(url)
+
+
+def _pause(page):
+    """Skip the moment a person lets pass after a change, after which a question saves itself."""
+    page.clock.fast_forward(SAVE_DELAY_MS)
+
+
 def _wait_saved(page, question_id):
     """Wait for the question's state line to say "Saved" (a change first clears it)."""
+    _pause(page)
     field = "q_" + question_id.replace(".", "_")
     page.locator(f"#state-{field} .state.saved").wait_for()
 
@@ -105,7 +119,7 @@ def test_answers_typed_then_evidence_added_are_all_kept(browser, fresh, script):
 def test_a_question_saves_on_its_own_and_an_invalid_one_says_why(page, fresh):
     base, app, email, assessment_id = fresh
     _log_in(page, base, email)
-    page.goto(f"{base}/assessments/{assessment_id}/principles/P1")
+    _open_with_a_clock(page, f"{base}/assessments/{assessment_id}/principles/P1")
     _question(page, "P1.1").get_by_label("Leading").check()
     _wait_saved(page, "P1.1")
     assert _stored(app, assessment_id) == {"P1.1": ("4", "")}
@@ -116,6 +130,7 @@ def test_a_question_saves_on_its_own_and_an_invalid_one_says_why(page, fresh):
     # "Not applicable" needs a reason: refused beside the question, the valid one kept.
     _question(page, "P1.2").get_by_label("Not applicable").check()
     error = page.locator("#state-q_P1_2 .state.error")
+    _pause(page)
     error.wait_for()
     assert "needs a reason" in error.inner_text()
     assert _question(page, "P1.2").get_by_label("Not applicable").is_checked()
@@ -157,7 +172,7 @@ def test_the_whole_page_saves_with_script_off(browser, fresh):
 def test_leaving_with_unsaved_changes_asks_first(page, fresh):
     base, app, email, assessment_id = fresh
     _log_in(page, base, email)
-    page.goto(f"{base}/assessments/{assessment_id}/principles/P1")
+    _open_with_a_clock(page, f"{base}/assessments/{assessment_id}/principles/P1")
     asked = []
 
     def stay(dialog):
@@ -194,7 +209,7 @@ def test_a_conflict_on_one_question_shows_theirs_and_keeps_mine(page, fresh):
         make_answer(assessment, "P1.1", "2", "first")
         db.session.commit()
     _log_in(page, base, email)
-    page.goto(f"{base}/assessments/{assessment_id}/principles/P1")
+    _open_with_a_clock(page, f"{base}/assessments/{assessment_id}/principles/P1")
     with app.app_context():  # someone else saves P1.1 meanwhile
         db.session.execute(
             sa.update(Answer)
@@ -205,6 +220,7 @@ def test_a_conflict_on_one_question_shows_theirs_and_keeps_mine(page, fresh):
 
     _question(page, "P1.1").get_by_label("Initial").check()
     conflict = page.locator("#state-q_P1_1 .conflict")
+    _pause(page)
     conflict.wait_for()
     assert "Their answer: Leading" in conflict.inner_text()
     assert _question(page, "P1.1").get_by_label("Initial").is_checked()

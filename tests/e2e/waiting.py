@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-# The page's HTML as `page.content()` gives it, less the doctype, searched inside the page.
-IN_THE_HTML = "text => document.documentElement.outerHTML.includes(text)"
+# The page's HTML as `page.content()` gives it, less the doctype, searched inside the page
+# (a document just started has no root element yet).
+IN_THE_HTML = "text => (document.documentElement?.outerHTML ?? '').includes(text)"
 
 
 def shows(page, text: str, timeout_ms: int = 10_000) -> bool:
