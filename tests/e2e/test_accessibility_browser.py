@@ -152,9 +152,11 @@ MILD_RULES = """serious => {
     return axe._audit.rules.filter(rule => worst(rule) < lowest).map(rule => rule.id);
 }"""
 
-RUN_AXE = (
-    "options => axe.run(document, options).then(results => ({violations: results.violations}))"
-)
+# axe's violations (the rest of its answer is most of its size) and the page's width.
+RUN_AXE = """options => axe.run(document, options).then(results => ({
+    violations: results.violations,
+    scrollWidth: document.documentElement.scrollWidth,
+}))"""
 
 
 class Audit:
@@ -171,7 +173,7 @@ class Audit:
         self.too_wide: list[str] = []
 
     def axe(self, page) -> dict:
-        """Run axe-core on the page as it is now."""
+        """Run axe-core on the page as it is now; say how wide the page is too."""
         if page.context not in self.contexts:
             # Into this document, and from now on into each new one of the context before its
             # own scripts: not again on every check (it is half a megabyte of script).
@@ -184,7 +186,6 @@ class Audit:
                 "resultTypes": ["violations"],
                 "rules": {rule: {"enabled": False} for rule in mild},
             }
-        # Only the violations come back: the rest of axe's answer is most of its size.
         return page.evaluate(RUN_AXE, self.options)
 
     def check(self, page, name: str) -> None:
@@ -195,7 +196,7 @@ class Audit:
             results = self.axe(page)
             label = f"{name} @{size['width']}"
             self.checked.append(label)
-            width = page.evaluate("document.documentElement.scrollWidth")
+            width = results["scrollWidth"]
             if width > size["width"]:
                 self.too_wide.append(f"{label}: {width} px wide")
             if SHOTS:
