@@ -152,22 +152,22 @@ SHARED_RENDERS = {
 # out in the order of the collection (`--no-loadscope-reorder`), so none of these starts
 # last and leaves the other worker idle. The other groups follow, the largest first.
 SLOW_GROUPS = (
-    "shared-renders",
     "tests/e2e/test_accessibility_browser.py",
-    "tests/e2e/test_answering_browser.py",
     "tests/test_wheel.py",
-    "tests/test_roles.py",
+    "shared-renders",
+    "tests/e2e/test_answering_browser.py",
     "tests/test_reports_pdf.py",
+    "tests/test_roles.py",
     "tests/test_reports_board.py::flask",
-    "tests/test_report_cli.py",
+    "tests/test_hostile_routes.py",
     "tests/e2e/test_review_browser.py",
     "tests/e2e/test_browser.py",
-    "tests/test_hostile_routes.py",
+    "tests/test_report_cli.py",
     "tests/test_escaping.py",
     "tests/test_coverage_views.py",
     "tests/test_reports_views.py",
-    "tests/test_review_cycles.py",
     "tests/test_method.py",
+    "tests/test_review_cycles.py",
 )
 
 
