@@ -199,6 +199,7 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=order)
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_node_collection_finished(node, ids):
     """Refuse to run when xdist's loadgroup has not put the groups into the test ids.
 
