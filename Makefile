@@ -42,7 +42,8 @@ format: install
 
 # ruff, then the migrations against the models (`flask db check`), then pytest on
 # TEST_WORKERS processes (pytest-xdist; 0 runs it in this one), slowest groups first
-# (tests/conftest.py: SLOW_GROUPS). With TEST_DATABASE_URL
+# (tests/conftest.py: SLOW_GROUPS), writing bytecode even where the environment says not to
+# (each worker otherwise rewrites every test module's asserts, ~5 s a run). With TEST_DATABASE_URL
 # set, the migrations and the suite run on that database too (each worker on a database
 # of its own, made beside it: see tests/conftest.py).
 TEST_WORKERS ?= 2
@@ -55,7 +56,7 @@ test: lint
 	@if [ -n "$$TEST_DATABASE_URL" ]; then set -e; \
 	  DATABASE_URL="$$TEST_DATABASE_URL" $(FLASK) db upgrade 2>&1 | tail -1; \
 	  DATABASE_URL="$$TEST_DATABASE_URL" $(FLASK) db check; fi
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 # The export's JSON schema file, generated from its pydantic models (a test fails when stale).
 schema: install
