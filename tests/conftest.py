@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import copy
 import functools
 import os
 import sys
@@ -263,6 +264,50 @@ def app_config(sqlite_path, tmp_path):
     }
 
 
+class _BuiltApps:
+    """One app per test configuration for the worker's run, handed to each test as it was built.
+
+    Building an app (its ~190 URL rules, the limiter, the catalogue version
+    check) cost about 12 ms, a large share of most tests. Before each test the
+    app is put back as it was built: its configuration (each test's own
+    evidence folder), its attributes (a test may swap its client class), its
+    rate limits emptied, and no request yet seen. Each test still gets a new
+    database. A configuration with anything unhashable or per-test in it
+    simply builds its own app, as before.
+    """
+
+    KEPT = 16  # configurations kept per worker; the suite uses a handful
+
+    def __init__(self) -> None:
+        self._built: collections.OrderedDict[str, tuple] = collections.OrderedDict()
+
+    def app_for(self, config: dict):
+        key = repr(
+            sorted((name, value) for name, value in config.items() if name != "EVIDENCE_DIR")
+        )
+        built = self._built.get(key)
+        if built is None:
+            app = create_app(config)
+            app.jinja_env.bytecode_cache = _compiled_templates
+            self._built[key] = (app, copy.deepcopy(dict(app.config)), dict(vars(app)))
+            while len(self._built) > self.KEPT:
+                self._built.popitem(last=False)
+            return app
+        self._built.move_to_end(key)
+        app, config_as_built, attributes_as_built = built
+        for name in set(vars(app)) - set(attributes_as_built):
+            delattr(app, name)
+        vars(app).update(attributes_as_built)
+        app.config.clear()
+        app.config.update(copy.deepcopy(config_as_built))
+        app.config["EVIDENCE_DIR"] = config["EVIDENCE_DIR"]
+        app.extensions["api_limiter"].reset()
+        return app
+
+
+_built_apps = _BuiltApps()
+
+
 @pytest.fixture
 def app(app_config):
     from assessment.db import database_url
@@ -273,8 +318,7 @@ def app(app_config):
         import assessment.models  # noqa: F401 - the tables must be known before they are made
 
         _fresh_postgres(app_config["SQLALCHEMY_DATABASE_URI"])
-    app = create_app(app_config)
-    app.jinja_env.bytecode_cache = _compiled_templates
+    app = _built_apps.app_for(app_config)
     if not on_postgres:
         snapshots.contents(app, "schema", functools.partial(_create_all, app))
     yield app
