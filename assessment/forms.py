@@ -8,6 +8,7 @@ outer form is a `FlaskForm`, so each page carries one CSRF token.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -191,8 +192,10 @@ def period_field() -> StringField:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def field_name(stable_id: str) -> str:
     """Return the form field name for a stable catalogue id (`P1.3` -> `q_P1_3`)."""
+    # Remembered: a page save asks for each of its questions' names several times.
     return "q_" + re.sub(r"[^A-Za-z0-9]", "_", stable_id)
 
 
@@ -434,6 +437,36 @@ def principle_form_data(questions: Iterable[Question], stored: Mapping[str, Answ
             "base_version": str(answer.version if answer else 0),
         }
     return data
+
+
+def sent_back_untouched(question: Question, answer: Answer | None, formdata: Any) -> bool:
+    """Return whether a page sent this question's stored answer and comment back exactly as shown.
+
+    Such a question changes nothing, so a page save need not read and
+    validate it. Only what reads back as the stored answer without doubt
+    counts (the sent text is compared, not a reading of it); anything else
+    goes through the form as usual, which decides whether it changed.
+    """
+    name = field_name(question.id)
+    value, comment = (answer.value, answer.comment) if answer is not None else (None, "")
+    untouched_comments = ([comment],) if comment else ([], [""])
+    if formdata.getlist(f"{name}-comment") not in untouched_comments:
+        return False
+    return formdata.getlist(f"{name}-answer") in _untouched_answers(question, value)
+
+
+def _untouched_answers(question: Question, value: Any) -> tuple[list[str], ...]:
+    """Return how the page sends this stored answer back when nobody touched it (none if unsure)."""
+    if value is None:
+        # Nothing ticked sends nothing; an empty box or area sends "" (read as no answer).
+        return ([],) if question.type == "multi" else ([], [""])
+    if question.type in ("scale", "choice", "text") and isinstance(value, str) and value:
+        return ([value],)
+    if question.type == "multi" and isinstance(value, list) and value:
+        return (value,) if all(isinstance(v, str) for v in value) else ()
+    if question.type == "number" and type(value) is int:
+        return ([str(value)],)
+    return ()  # a fraction, or a value of another type: let the form read it
 
 
 def answer_changes(form: FlaskForm, questions: Iterable[Question]) -> list[AnswerChange]:

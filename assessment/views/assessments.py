@@ -43,6 +43,7 @@ from assessment.forms import (
     profile_form_data,
     profile_from_form,
     rebase,
+    sent_back_untouched,
 )
 from assessment.jobs import latest_job, latest_jobs
 from assessment.listing import SORTS, ListFilter, assessments_page, choices, score_listed
@@ -256,6 +257,18 @@ class PrinciplePage:
         )
         return page, status
 
+    def touched_questions(self) -> list[Question]:
+        """Return the page's questions whose sent answer or comment may differ from the stored one.
+
+        The others were sent back exactly as the page showed them: reading
+        and validating them would change nothing, and it was most of a save's
+        work when one answer of a page changed.
+        """
+        stored = self.assessment.answers_by_question()
+        return [
+            q for q in self.questions if not sent_back_untouched(q, stored.get(q.id), request.form)
+        ]
+
     def progress(self) -> list[PrincipleProgress]:
         """Return where every principle of this assessment stands, for the navigator."""
         answered = answered_question_ids(self.assessment.id)
@@ -271,18 +284,22 @@ def principle(assessment_id: int, principle_id: str):
         return page.render(page.form_class(data=principle_form_data(page.questions, stored)), 200)
     require(Permission.ANSWER)
     refuse_unless_editable(page.assessment)
-    form = page.form_class()
+    sent = page.touched_questions()
+    form = build_principle_form(page.catalogue, sent)()
     form.validate_on_submit()  # CSRFProtect has checked the token before the view
-    valid = [q for q in page.questions if not form[field_name(q.id)].errors]
+    valid = [q for q in sent if not form[field_name(q.id)].errors]
     count = record_answers(page.assessment, current_user, answer_changes(form, valid))
     db.session.commit()
     acted_on = act_on_evidence(page.assessment, request.form.get("evidence", ""))
     if acted_on is None:
         typed_evidence_added(page.assessment, page.questions)
-    refused = len(page.questions) - len(valid)
+    refused = len(sent) - len(valid)
     if refused:
+        form = page.form_class()  # the whole page again, each refused answer with its error
+        form.validate()
         # Saved answers are now at new versions; the refused ones stay based on what was seen.
-        rebase(form, answer_versions(page.assessment, [q.id for q in valid]))
+        kept = [q.id for q in page.questions if q in valid or q not in sent]
+        rebase(form, answer_versions(page.assessment, kept))
         flash(_partly_saved(count, refused), "error")
         return page.render(form, 422)
     if count or acted_on is None:
