@@ -74,22 +74,23 @@ def current_membership() -> Membership | None:
     so a login or a switch within the request reads it again, and
     `forget_membership` drops it after a removal or a role change.
     """
-    api_membership = g.get("api_membership")
+    # The request's `g` and user, looked up once: every permission check of a page comes here.
+    state = g._get_current_object()
+    api_membership = state.get("api_membership")
     if api_membership is not None:  # an API token names its organisation; no session is read
         return api_membership
-    if not current_user.is_authenticated:
+    user = current_user._get_current_object()
+    if not user.is_authenticated:
         return None
     wanted = session.get("organisation_id")
-    key = (current_user.id, wanted)
-    cached = g.get("_membership")
+    key = (user.id, wanted)
+    cached = state.get("_membership")
     if cached is not None and cached[0] == key:
         return cached[1]
     # The user loader read the memberships with the user, in the same query.
-    memberships = [
-        m for m in current_user.memberships if wanted is None or m.organisation_id == wanted
-    ]
+    memberships = [m for m in user.memberships if wanted is None or m.organisation_id == wanted]
     membership = min(memberships, key=lambda m: m.id) if memberships else None
-    g._membership = (key, membership)
+    state._membership = (key, membership)
     return membership
 
 

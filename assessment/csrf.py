@@ -4,7 +4,8 @@ Flask-WTF builds an itsdangerous serializer for every request it checks,
 and passes it a Python wrapper around SHA-1, so HMAC falls back to its slow
 pure-Python construction. Here the serializer is built once per key, with
 hashlib's SHA-1 itself: the same salt, key derivation and digest, so a token
-is exactly the one Flask-WTF signs and checks. What is checked, and the
+is exactly the one Flask-WTF signs and checks; and a token that verified is
+not checked again while it is in time (`signed_values`). What is checked, and the
 messages of a refusal (400, `CSRFError`), are Flask-WTF's.
 """
 
@@ -19,6 +20,8 @@ from flask_wtf.csrf import CSRFProtect, same_origin
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from wtforms import ValidationError
 
+from assessment.signed_values import RememberingSerializer
+
 logger = logging.getLogger("flask_wtf.csrf")  # where Flask-WTF logs its refusals
 SALT = "wtf-csrf-token"  # Flask-WTF's
 
@@ -27,7 +30,7 @@ class CSRFProtection(CSRFProtect):
     """Refuse any POST, PUT, PATCH or DELETE without the session's signed CSRF token."""
 
     def __init__(self, app=None) -> None:
-        self._serializer: tuple[str | bytes, URLSafeTimedSerializer] | None = None
+        self._serializer: tuple[str | bytes, RememberingSerializer] | None = None
         super().__init__(app)
 
     def protect(self, apply_exemptions: bool = False) -> None:
@@ -66,7 +69,7 @@ class CSRFProtection(CSRFProtect):
         if not hmac.compare_digest(session[field_name], token):
             raise ValidationError("The CSRF tokens do not match.")
 
-    def _token_serializer(self) -> URLSafeTimedSerializer:
+    def _token_serializer(self) -> RememberingSerializer:
         """Return the serializer of Flask-WTF's tokens for the current secret key."""
         secret = current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
         if not secret:
@@ -76,5 +79,5 @@ class CSRFProtection(CSRFProtect):
             serializer = URLSafeTimedSerializer(
                 secret, salt=SALT, signer_kwargs={"digest_method": hashlib.sha1}
             )
-            cached = self._serializer = (secret, serializer)
+            cached = self._serializer = (secret, RememberingSerializer(serializer))
         return cached[1]
