@@ -35,43 +35,46 @@ class CSRFProtection(CSRFProtect):
 
     def protect(self, apply_exemptions: bool = False) -> None:
         """Validate the request's token as Flask-WTF does, or answer 400 saying why."""
-        if apply_exemptions and (not request.endpoint or self._is_exempt()):
+        # Looked up once: every POST of the app comes here.
+        sent, config = request._get_current_object(), current_app.config
+        if sent.method not in config["WTF_CSRF_METHODS"]:
             return
-        config = current_app.config
-        if request.method not in config["WTF_CSRF_METHODS"]:
+        if apply_exemptions and (not sent.endpoint or self._is_exempt()):
             return
         try:
-            self._validate(self._get_csrf_token())
+            self._validate(self._get_csrf_token(), config)
         except ValidationError as refused:
             logger.info(refused.args[0])
             self._error_response(refused.args[0])
-        if request.is_secure and config["WTF_CSRF_SSL_STRICT"]:
-            if not request.referrer:
+        if sent.is_secure and config["WTF_CSRF_SSL_STRICT"]:
+            if not sent.referrer:
                 self._error_response("The referrer header is missing.")
-            if not same_origin(request.referrer, f"https://{request.host}/"):
+            if not same_origin(sent.referrer, f"https://{sent.host}/"):
                 self._error_response("The referrer does not match the host.")
         g.csrf_valid = True  # Flask-WTF's forms then skip their own check
 
-    def _validate(self, data: str | None) -> None:
+    def _validate(self, data: str | None, config) -> None:
         """Raise ValidationError unless `data` is the session's token, signed and in time."""
-        config = current_app.config
         field_name = config.get("WTF_CSRF_FIELD_NAME") or "csrf_token"
         if not data:
             raise ValidationError("The CSRF token is missing.")
-        if field_name not in session:
+        stored = session.get(field_name)
+        if stored is None:
             raise ValidationError("The CSRF session token is missing.")
         try:
-            token = self._token_serializer().loads(data, max_age=config["WTF_CSRF_TIME_LIMIT"])
+            token = self._token_serializer(config).loads(
+                data, max_age=config["WTF_CSRF_TIME_LIMIT"]
+            )
         except SignatureExpired as expired:
             raise ValidationError("The CSRF token has expired.") from expired
         except BadData as bad:
             raise ValidationError("The CSRF token is invalid.") from bad
-        if not hmac.compare_digest(session[field_name], token):
+        if not hmac.compare_digest(stored, token):
             raise ValidationError("The CSRF tokens do not match.")
 
-    def _token_serializer(self) -> RememberingSerializer:
+    def _token_serializer(self, config) -> RememberingSerializer:
         """Return the serializer of Flask-WTF's tokens for the current secret key."""
-        secret = current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+        secret = config.get("WTF_CSRF_SECRET_KEY") or config.get("SECRET_KEY")
         if not secret:
             raise RuntimeError("A secret key is required to use CSRF.")
         cached = self._serializer

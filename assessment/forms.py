@@ -356,6 +356,38 @@ QUESTION_FIELDS: dict[str, Callable[[Catalogue, Question], Any]] = {
 }
 
 
+_QUESTION_FORMS: dict[tuple[str, str], type[Form]] = {}
+
+
+def question_form(catalogue: Catalogue, question: Question) -> type[Form]:
+    """Return the sub-form of one question, built once per catalogue and question."""
+    key = (catalogue.fingerprint, question.id)
+    form_class = _QUESTION_FORMS.get(key)
+    if form_class is None:
+        if len(_QUESTION_FORMS) >= _PRINCIPLE_FORMS_MAX:
+            _QUESTION_FORMS.clear()
+        form_class = _QUESTION_FORMS[key] = build_question_form(catalogue, question)
+    return form_class
+
+
+def sent_answers(catalogue: Catalogue, questions: Iterable[Question], formdata: Any) -> dict:
+    """Read and validate what a page sent for these questions: their sub-forms, by field name.
+
+    Each is the sub-form its principle's page form holds, read the same way,
+    without the page form around it: the page's CSRF token was checked for
+    the whole request before any view (CSRFProtect), and its buttons are
+    read from the request. `answer_changes` takes the result as it takes
+    the page form.
+    """
+    forms = {}
+    for question in questions:
+        name = field_name(question.id)
+        form = question_form(catalogue, question)(formdata=formdata, prefix=name)
+        form.validate()
+        forms[name] = form
+    return forms
+
+
 def build_question_form(catalogue: Catalogue, question: Question) -> type[Form]:
     """Build the plain sub-form (answer, comment, base version) for one question."""
 
@@ -419,7 +451,7 @@ def _principle_form(catalogue: Catalogue, questions: list[Question]) -> type[Fla
         setattr(
             PrincipleForm,
             field_name(question.id),
-            FormField(build_question_form(catalogue, question), label=question.text),
+            FormField(question_form(catalogue, question), label=question.text),
         )
     PrincipleForm.save = SubmitField("Save")
     PrincipleForm.save_next = SubmitField("Save and go to the next principle")
@@ -469,8 +501,8 @@ def _untouched_answers(question: Question, value: Any) -> tuple[list[str], ...]:
     return ()  # a fraction, or a value of another type: let the form read it
 
 
-def answer_changes(form: FlaskForm, questions: Iterable[Question]) -> list[AnswerChange]:
-    """Return what a validated principle form says about each of its questions."""
+def answer_changes(form: Any, questions: Iterable[Question]) -> list[AnswerChange]:
+    """Return what a validated principle form (or `sent_answers`) says about each question."""
     changes = []
     for question in questions:
         sub = form[field_name(question.id)]

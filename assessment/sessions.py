@@ -22,7 +22,7 @@ from flask import Flask, Request, Response
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
-from assessment.signed_values import RememberingSerializer
+from assessment.signed_values import REMEMBERED, RememberingSerializer
 
 FLASHES = "_flashes"  # where Flask's flash() keeps messages in the session
 
@@ -55,10 +55,18 @@ class FlashSigner:
             for secret in reversed(secret_keys)  # the current key first
         ]
         self.serializer = serializer
+        self._signed: dict[str, str] = {}
 
     def dumps(self, flashes: list) -> str:
-        payload = base64.urlsafe_b64encode(self.serializer.dumps(flashes).encode()).rstrip(b"=")
-        return f"{payload.decode()}.{self._mac(self.keys[0], payload)}"
+        text = self.serializer.dumps(flashes)
+        signed = self._signed.get(text)
+        if signed is None:  # the same messages sign the same: "Saved: 1 answer changed."
+            payload = base64.urlsafe_b64encode(text.encode()).rstrip(b"=")
+            signed = f"{payload.decode()}.{self._mac(self.keys[0], payload)}"
+            if len(self._signed) >= REMEMBERED:
+                self._signed.clear()
+            self._signed[text] = signed
+        return signed
 
     def loads(self, value: str) -> Any:
         """Return the signed messages, or None when the value does not verify."""

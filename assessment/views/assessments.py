@@ -46,6 +46,7 @@ from assessment.forms import (
     profile_form_data,
     profile_from_form,
     rebase,
+    sent_answers,
     sent_back_untouched,
 )
 from assessment.jobs import latest_job, latest_jobs
@@ -312,8 +313,7 @@ def principle(assessment_id: int, principle_id: str):
     require(Permission.ANSWER)
     refuse_unless_editable(page.assessment)
     sent = page.touched_questions()
-    form = build_principle_form(page.catalogue, sent)()
-    form.validate_on_submit()  # CSRFProtect has checked the token before the view
+    form = sent_answers(page.catalogue, sent, request.form)  # CSRFProtect checked the token
     valid = [q for q in sent if not form[field_name(q.id)].errors]
     user = current_user._get_current_object()  # read often below: the proxy resolves once
     count = record_answers(page.assessment, user, answer_changes(form, valid), page.stored)
@@ -332,7 +332,7 @@ def principle(assessment_id: int, principle_id: str):
         return page.render(form, 422)
     if count or acted_on is None:
         flash(f"Saved: {count} answer{'s' if count != 1 else ''} changed.", "success")
-    return redirect(_after_save(page, form, acted_on))
+    return redirect(_after_save(page, acted_on))
 
 
 def _partly_saved(count: int, refused: int) -> str:
@@ -346,7 +346,7 @@ def _partly_saved(count: int, refused: int) -> str:
     )
 
 
-def _after_save(page: PrinciplePage, form, acted_on: str | None) -> str:
+def _after_save(page: PrinciplePage, acted_on: str | None) -> str:
     """Return where a saved page goes: its evidence, the next principle in scope, or itself."""
     # From the URL, not `page.assessment.id`: the commit expired the assessment, and
     # reading its id would load it again in a transaction of its own.
@@ -359,7 +359,7 @@ def _after_save(page: PrinciplePage, form, acted_on: str | None) -> str:
             evidence=acted_on,
             _anchor=acted_on,
         )
-    if form.save_next.data:
+    if request.form.get("save_next"):  # the page's "Save and go to the next principle"
         target = next_in_scope(page.progress(), page.principle.id)
         if target is None:
             return url_for("assessments.overview", assessment_id=assessment_id)
