@@ -180,6 +180,8 @@ class SessionCookies(SecureCookieSessionInterface):
         flashes = dict.pop(session, FLASHES, None) or []
         if flashes != session.sent_flashes:
             self._write_flashes(app, response, flashes)
+            if not session.accessed:  # else Flask's own save says it (one parse of Vary)
+                response.vary.add("Cookie")
         super().save_session(app, session, response)
 
     def _write_flashes(self, app: Flask, response: Response, flashes: list) -> None:
@@ -198,4 +200,3 @@ class SessionCookies(SecureCookieSessionInterface):
             response.set_cookie(name, value, **options)
         else:
             response.delete_cookie(name, **options)
-        response.vary.add("Cookie")

@@ -223,8 +223,12 @@ class PrinciplePage:
     catalogue: Catalogue
     principle: Principle
     questions: list[Question]  # the ones this service answers
-    form_class: type
     stored: Mapping[str, Any]  # this page's stored answers, by question id
+
+    @property
+    def form_class(self) -> type:
+        """Return the page's form (built once per catalogue and questions, then remembered)."""
+        return build_principle_form(self.catalogue, self.questions)
 
     @classmethod
     def load(cls, assessment_id: int, principle_id: str) -> PrinciplePage:
@@ -255,8 +259,7 @@ class PrinciplePage:
         if principle is None:
             abort(404)
         questions = applicable_questions(principle, assessment.profile or {})
-        form_class = build_principle_form(catalogue, questions)
-        return cls(assessment, catalogue, principle, questions, form_class, stored)
+        return cls(assessment, catalogue, principle, questions, stored)
 
     def render(self, form, status: int, conflicts: Sequence[Conflict] = ()):
         """Answer with the page: the form, the principle's score, the navigator and any conflicts."""
