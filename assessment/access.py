@@ -14,7 +14,7 @@ from typing import Any, NamedTuple, NoReturn
 import sqlalchemy as sa
 from flask import abort, g, session
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, load_only
 
 from assessment.editing import LOCKED, refusal_for
 from assessment.extensions import db
@@ -182,6 +182,20 @@ def get_assessment_to_save_or_404(
     return rows[0][0], stored
 
 
+# The assessment's columns a save reads: scoping, status, catalogue version and profile (which
+# questions, which form), and the version it bumps.
+SAVE_READS = (
+    "id",
+    "organisation_id",
+    "status",
+    "profile",
+    "catalogue_version",
+    "catalogue_fingerprint",
+    "version_id",
+    "updated_at",
+)
+
+
 @functools.lru_cache(maxsize=256)
 def _assessment_to_save_statement(question_ids: tuple[str, ...]) -> sa.Select:
     """Build the read of a save once per set of questions (equalities, not IN; see above)."""
@@ -199,6 +213,9 @@ def _assessment_to_save_statement(question_ids: tuple[str, ...]) -> sa.Select:
     )
     return (
         sa.select(Assessment, *columns)
+        # What a save reads of the assessment; the row repeats for each answer, and every
+        # column of every row is converted. A page shown after the save loads the page again.
+        .options(load_only(*(getattr(Assessment, name) for name in SAVE_READS)))
         .outerjoin(answer, wanted)
         .where(
             Assessment.id == sa.bindparam("assessment_id"),

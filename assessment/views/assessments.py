@@ -326,6 +326,7 @@ def principle(assessment_id: int, principle_id: str):
         typed_evidence_added(page.assessment, page.questions)
     refused = len(sent) - len(valid)
     if refused:
+        page = PrinciplePage.load(assessment_id, principle_id)  # to show, as a page is shown
         form = page.form_class()  # the whole page again, each refused answer with its error
         form.validate()
         # Saved answers are now at new versions; the refused ones stay based on what was seen.
