@@ -481,6 +481,8 @@ def sent_back_untouched(question: Question, answer: Answer | None, formdata: Any
     """
     name = field_name(question.id)
     value, comment = (answer.value, answer.comment) if answer is not None else (None, "")
+    if comment != comment.strip():  # the form would store it stripped: a change
+        return False
     untouched_comments = ([comment],) if comment else ([], [""])
     if formdata.getlist(f"{name}-comment") not in untouched_comments:
         return False
@@ -492,7 +494,9 @@ def _untouched_answers(question: Question, value: Any) -> tuple[list[str], ...]:
     if value is None:
         # Nothing ticked sends nothing; an empty box or area sends "" (read as no answer).
         return ([],) if question.type == "multi" else ([], [""])
-    if question.type in ("scale", "choice", "text") and isinstance(value, str) and value:
+    if question.type in ("scale", "choice") and isinstance(value, str) and value:
+        return ([value],)
+    if question.type == "text" and isinstance(value, str) and value and value == value.strip():
         return ([value],)
     if question.type == "multi" and isinstance(value, list) and value:
         return (value,) if all(isinstance(v, str) for v in value) else ()
