@@ -192,6 +192,11 @@ class Catalogue:
     spec: CatalogueSpec
     fingerprint: str
 
+    @cached_property
+    def canonical(self) -> str:
+        """The canonical JSON text the fingerprint hashes, as each catalogue version keeps it."""
+        return canonical_text(self.spec).decode("utf-8")
+
     @property
     def version(self) -> str:
         return self.spec.catalogue.version

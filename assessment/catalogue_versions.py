@@ -10,6 +10,7 @@ workers starting at once on a new catalogue all succeed and keep one row.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.dialects import postgresql, sqlite
 
-from assessment.catalogue import Catalogue, CatalogueError, build_catalogue, canonical_text
+from assessment.catalogue import Catalogue, CatalogueError, build_catalogue
 from assessment.extensions import current_catalogue, db
 from assessment.models import Assessment, CatalogueVersion, utcnow
 
@@ -29,18 +30,14 @@ _loaded: dict[str, Catalogue] = {}
 _loaded_lock = threading.Lock()
 
 
-def _insert_or_ignore(dialect: str, catalogue: Catalogue) -> sa.Insert:
-    """Build an INSERT that does nothing when the fingerprint is already there."""
+@functools.cache
+def _insert_or_ignore(dialect: str) -> sa.Insert:
+    """Build, once per dialect, an INSERT that does nothing when the fingerprint is already there."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    columns = ("fingerprint", "version", "title", "canonical", "registered_at")
     return (
         insert(CatalogueVersion.__table__)
-        .values(
-            fingerprint=catalogue.fingerprint,
-            version=catalogue.version,
-            title=catalogue.title,
-            canonical=canonical_text(catalogue.spec).decode("utf-8"),
-            registered_at=utcnow(),
-        )
+        .values({column: sa.bindparam(column) for column in columns})
         .on_conflict_do_nothing(index_elements=["fingerprint"])
     )
 
@@ -49,7 +46,14 @@ def register(catalogue: Catalogue, connection: sa.Connection | None = None) -> N
     """Keep this catalogue version, unless it is kept already (in the caller's transaction)."""
     target = connection if connection is not None else db.session
     dialect = (connection.dialect if connection is not None else db.session.get_bind().dialect).name
-    target.execute(_insert_or_ignore(dialect, catalogue))
+    row = {
+        "fingerprint": catalogue.fingerprint,
+        "version": catalogue.version,
+        "title": catalogue.title,
+        "canonical": catalogue.canonical,
+        "registered_at": utcnow(),
+    }
+    target.execute(_insert_or_ignore(dialect), row)
 
 
 def register_at_start(app: Flask) -> None:

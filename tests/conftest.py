@@ -137,12 +137,13 @@ def _fresh_postgres(url: str) -> None:
 
 
 # Modules that take documents from tests/rendered.py: run on one xdist worker, so each
-# shared render is laid out once per run rather than once per worker.
+# shared render is laid out once per run rather than once per worker. (test_reports_pdf.py
+# marks its two tests of a shared render `xdist_group("shared-renders")`; its own renders,
+# and the subprocess test of test_reports_board.py, run in groups of their own.)
 SHARED_RENDERS = {
     "tests/test_reports_board.py",
     "tests/test_reports_boardpack.py",
     "tests/test_reports_layout.py",
-    "tests/test_reports_pdf.py",
     "tests/test_reports_xlsx.py",
 }
 
@@ -151,18 +152,21 @@ SHARED_RENDERS = {
 # out in the order of the collection (`--no-loadscope-reorder`), so none of these starts
 # last and leaves the other worker idle. The other groups follow, the largest first.
 SLOW_GROUPS = (
-    "shared-renders",
     "tests/e2e/test_accessibility_browser.py",
-    "tests/e2e/test_answering_browser.py",
     "tests/test_wheel.py",
+    "shared-renders",
+    "tests/e2e/test_answering_browser.py",
+    "tests/test_reports_pdf.py",
     "tests/test_roles.py",
-    "tests/test_report_cli.py",
+    "tests/test_reports_board.py::flask",
+    "tests/test_hostile_routes.py",
     "tests/e2e/test_review_browser.py",
     "tests/e2e/test_browser.py",
-    "tests/test_hostile_routes.py",
+    "tests/test_report_cli.py",
     "tests/test_escaping.py",
     "tests/test_coverage_views.py",
     "tests/test_reports_views.py",
+    "tests/test_method.py",
     "tests/test_review_cycles.py",
 )
 
@@ -195,6 +199,7 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=order)
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_node_collection_finished(node, ids):
     """Refuse to run when xdist's loadgroup has not put the groups into the test ids.
 

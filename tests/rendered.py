@@ -22,7 +22,7 @@ from assessment.catalogue import Catalogue, load_catalogue
 from assessment.results import ScoredAssessment
 from reports.pdf import PDF_OPTIONS, board_html, layout_document, public_summary_html, render_html
 from tests.pdf_text import page_texts
-from tests.report_data import ISSUED_AT, demo_scored, sample_scored, stress_scored
+from tests.report_data import ISSUED_AT, demo_scored, sample_scored, signed_scored, stress_scored
 
 # The documents a report is rendered as, by the name the tests use.
 DOCUMENTS: dict[str, Callable[..., str]] = {
@@ -36,6 +36,8 @@ ASSESSMENTS: dict[str, Callable[[], ScoredAssessment]] = {
     "demo_approved": lambda: demo_scored("approved", with_previous=True),
     "stress": lambda: stress_scored("approved"),
     "sample_approved": lambda: sample_scored("approved", catalogue=catalogue()),
+    # The approved sample with a previous cycle and every sign-off field recorded.
+    "signed": lambda: signed_scored(catalogue()),
 }
 
 
@@ -76,7 +78,13 @@ class Rendered:
         return tuple(page_texts(self.pdf))
 
 
-@functools.cache
 def rendered(assessment: str, document: str = "report") -> Rendered:
     """Return a document of one of ASSESSMENTS, rendered (lazily) once per test process."""
+    # One cache key however the document is named: `rendered("demo")` and
+    # `rendered("demo", "report")` are the same report, laid out once.
+    return _rendered(assessment, document)
+
+
+@functools.cache
+def _rendered(assessment: str, document: str) -> Rendered:
     return Rendered(assessment, document)

@@ -147,6 +147,28 @@ def sample_scored(
     return score_assessment(catalogue, info, sample_answers(catalogue, comments), previous=previous)
 
 
+# What an approver records at sign-off, beside their name and the time (issue 10, point 4).
+PERIOD = "FY2026 H1"
+ATTESTATION = (
+    "I confirm that this self-assessment is accurate and complete to the best of my knowledge."
+)
+APPROVER_ROLE = "Head of Trust and Safety"
+REVIEW = "Evidence for P2 was thin; accepted with the action plan."
+
+
+def signed_scored(catalogue: Catalogue | None = None) -> ScoredAssessment:
+    """Score the approved sample with a previous cycle and every sign-off field recorded."""
+    scored = sample_scored("approved", catalogue=catalogue, with_previous=True)
+    info = replace(
+        scored.info,
+        period=PERIOD,
+        attestation=ATTESTATION,
+        approved_by_role=APPROVER_ROLE,
+        review_comment=REVIEW,
+    )
+    return scored.model_copy(update={"info": info})
+
+
 def expanded_catalogue(per_principle: int = 6) -> Catalogue:
     """Return the catalogue grown to several questions a principle, some mapped or unscored."""
     data = load_catalogue().spec.model_dump(mode="json")

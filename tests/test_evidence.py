@@ -46,11 +46,17 @@ SVG = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="1"
 
 
 def zip_of(names: dict[str, str]) -> bytes:
-    """Build a zip with these entries in memory."""
+    """Build a zip with these entries in memory, the same bytes every time.
+
+    The bytes end up in test ids, and xdist's workers must collect the same ids: an
+    entry written by name would carry the second it was written.
+    """
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, text in names.items():
-            archive.writestr(name, text)
+            entry = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(entry, text)
     return buffer.getvalue()
 
 

@@ -48,15 +48,16 @@ def _squash(text: str) -> str:
 def demo_pdf(tmp_path_factory):
     """The demo, with a service profile that has neither livestreaming nor search."""
     tmp_path = tmp_path_factory.mktemp("ops")
-    _flask(tmp_path, "db", "upgrade")
-    # The demo and the JSON export run in this process (each `flask` start-up costs
-    # seconds); the migrations and the PDF are made by `flask` itself.
+    # The migrations, the demo and the JSON export run the same commands in this process
+    # (each `flask` start-up costs seconds; test_wheel runs `flask db upgrade` in its own);
+    # the PDF is made by `flask report` itself.
     app = create_app(
         {"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'ops.db'}"}
     )
     runner = app.test_cli_runner()
-    seeded = runner.invoke(args=["demo"])
-    assert seeded.exit_code == 0, seeded.output
+    for command in (["db", "upgrade"], ["demo"]):
+        result = runner.invoke(args=command)
+        assert result.exit_code == 0, result.output
     with app.app_context():
         assessment = db.session.get(Assessment, 1)
         assessment.profile = {**assessment.profile, "livestreaming": False, "search": False}

@@ -140,12 +140,16 @@ def test_board_pdf_is_a_report_format(catalogue):
     assert render("board.pdf", scored, catalogue)[:5] == b"%PDF-"
 
 
+# It shares no render with the other tests here: its own xdist group, so that the shared
+# renders' group (tests/conftest.py) is not the longest of the run.
+@pytest.mark.xdist_group("tests/test_reports_board.py::flask")
 def test_flask_report_writes_the_demo_board_page_and_its_plan_fits_two_pages(tmp_path):
     """As an operator runs it: `flask db upgrade && flask demo && flask report 1 --format ...`.
 
     `flask report --format board.pdf` runs in its own process, as the operator's does;
     the migrations, the demo and the full report run the same commands in this process
-    (each `flask` start-up costs seconds; test_report_cli starts the others for real).
+    (each `flask` start-up costs seconds; test_report_cli runs `flask report --format pdf`
+    and test_wheel `flask db upgrade` in their own processes).
     """
     import os
     import subprocess

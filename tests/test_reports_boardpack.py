@@ -1,35 +1,21 @@
 """The board pack, second edition (issue 10): each point checked on the rendered PDF."""
 
 import re
-from dataclasses import replace
 
 import pytest
 from weasyprint.formatting_structure import boxes
 
-from assessment.catalogue import load_catalogue
 from reports.content import PRIORITY_FORMULA, action_plan, contributors
-from reports.pdf import layout_document, render_html, render_pdf
-from tests import pdf_text
 from tests.layout import page_fill, text_boxes
 from tests.rendered import rendered
-from tests.report_data import APPROVED_AT, APPROVER, ISSUED_AT, sample_scored
+from tests.report_data import APPROVED_AT, APPROVER, ATTESTATION, ISSUED_AT, PERIOD, REVIEW
 
 # Every test here reads the rendered PDF: WeasyPrint, not the stand-in.
 pytestmark = pytest.mark.real_pdf
 
-PERIOD = "FY2026 H1"
-ATTESTATION = (
-    "I confirm that this self-assessment is accurate and complete to the best of my knowledge."
-)
-REVIEW = "Evidence for P2 was thin; accepted with the action plan."
-
 
 def normalise(text: str) -> str:
     return " ".join(text.split())
-
-
-def page_texts(pdf: bytes) -> list[str]:
-    return [normalise(p) for p in pdf_text.page_texts(pdf)]
 
 
 def squash(text: str) -> str:
@@ -43,11 +29,6 @@ def pages_of(texts: list[str], section: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def catalogue():
-    return load_catalogue()
-
-
-@pytest.fixture(scope="module")
 def demo():
     """The demo draft's full report (laid out once for every module that checks it)."""
     report = rendered("demo")
@@ -55,19 +36,13 @@ def demo():
 
 
 @pytest.fixture(scope="module")
-def signed(catalogue):
-    """An approved assessment with a previous cycle and every sign-off field recorded."""
-    scored = sample_scored("approved", catalogue=catalogue, with_previous=True)
-    info = replace(
-        scored.info,
-        period=PERIOD,
-        attestation=ATTESTATION,
-        approved_by_role="Head of Trust and Safety",
-        review_comment=REVIEW,
-    )
-    scored = scored.model_copy(update={"info": info})
-    pdf = render_pdf(scored, catalogue, issued_at=ISSUED_AT)
-    return scored, page_texts(pdf)
+def signed():
+    """An approved assessment with a previous cycle and every sign-off field recorded.
+
+    Its text and its laid-out pages come from one render (tests/rendered.py).
+    """
+    report = rendered("signed")
+    return report.scored, [normalise(text) for text in report.texts]
 
 
 # ---------- 1. charts that cannot mislead ----------
@@ -246,12 +221,9 @@ def test_contents_nests_principles_under_themes_and_appendix_items_under_the_app
 
 
 @pytest.mark.parametrize("kind", ["demo", "signed"])
-def test_no_page_carries_only_a_few_trailing_lines(kind, catalogue):
-    if kind == "demo":
-        document = rendered("demo").document
-    else:
-        scored = sample_scored("approved", catalogue=catalogue, with_previous=True)
-        document = layout_document(render_html(scored, catalogue, issued_at=ISSUED_AT))
+def test_no_page_carries_only_a_few_trailing_lines(kind):
+    # The pages of the very renders the other tests here read.
+    document = rendered(kind).document
     for number in range(2, len(document.pages) + 1):
         assert page_fill(document, number) >= 0.2, f"page {number} holds only a few lines"
 

@@ -80,9 +80,17 @@ def draft(catalogue):
 
 @pytest.fixture(scope="module")
 def approved():
-    """sample_scored("approved"), issued at ISSUED_AT: laid out once for every module that reads it."""
+    """sample_scored("approved"), issued at ISSUED_AT: laid out once for every module that reads it.
+
+    The tests that read it run in the xdist group of the other modules that do (tests/conftest.py
+    SHARED_RENDERS); this module's own renders are laid out on whichever worker runs the rest.
+    """
     report = rendered("sample_approved")
     return report.scored, report.pdf, report.texts
+
+
+# The group of the modules that take their documents from tests/rendered.py.
+shared_render = pytest.mark.xdist_group("shared-renders")
 
 
 # ---------- content ----------
@@ -241,6 +249,7 @@ def test_without_a_previous_assessment_the_trend_says_so(catalogue):
     assert "No previous approved assessment" in html
 
 
+@shared_render
 def test_issued_copy_names_issue_date_and_approver_on_the_cover(approved):
     _, _, texts = approved
     cover = normalise(texts[0])
@@ -261,6 +270,7 @@ def test_draft_shows_a_draft_watermark(draft):
     assert "DRAFT" in pdf_text(reader)
 
 
+@shared_render
 def test_approved_report_has_no_draft_marking(approved):
     _, _, texts = approved
     assert "DRAFT" not in normalise(" ".join(texts))

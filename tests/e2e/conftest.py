@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 import threading
 
@@ -10,6 +11,8 @@ from werkzeug.serving import make_server
 
 from assessment import create_app
 from assessment.extensions import db
+from tests import snapshots
+from tests.conftest import _compiled_templates
 
 
 @pytest.fixture
@@ -18,20 +21,33 @@ def live_server_config() -> dict:
     return {}
 
 
+def _create_all(app) -> None:
+    with app.app_context():
+        db.create_all()
+
+
 @pytest.fixture
 def live_server(tmp_path, live_server_config):
-    """Serve a fresh app (CSRF on, as in production) on a free localhost port."""
+    """Serve a fresh app (CSRF on, as in production) on a free localhost port.
+
+    The empty schema is copied from a snapshot and compiled templates are shared, as the
+    `app` fixture does: every test still gets its own database file and evidence folder.
+    """
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "e2e",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e2e.db'}",
+            "EVIDENCE_DIR": str(tmp_path / "evidence"),
             "PASSWORD_HASH_METHOD": "scrypt:256:8:1",
+            # The browser keeps the stylesheets and scripts for the test instead of asking
+            # for each again on every page (they do not change while a test runs).
+            "SEND_FILE_MAX_AGE_DEFAULT": 3600,
             **live_server_config,
         }
     )
-    with app.app_context():
-        db.create_all()
+    app.jinja_env.bytecode_cache = _compiled_templates
+    snapshots.contents(app, "schema", functools.partial(_create_all, app))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     # Stop within 50 ms of shutdown() (the default poll is every 0.5 s).
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
@@ -39,6 +55,9 @@ def live_server(tmp_path, live_server_config):
     yield f"http://127.0.0.1:{server.server_port}", app
     server.shutdown()
     thread.join(timeout=10)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture(scope="session")

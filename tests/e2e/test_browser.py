@@ -7,6 +7,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.signing_in import log_in
 from tests.e2e.waiting import shows
 
 pytestmark = pytest.mark.e2e
@@ -88,7 +89,7 @@ def test_register_scope_answer_and_download(live_server, page, tmp_path, caplog)
 def test_another_organisation_sees_nothing(live_server, page):
     base, app = live_server
     from assessment.extensions import db
-    from tests.factories import PASSWORD, make_assessment, make_user
+    from tests.factories import make_assessment, make_user
 
     with app.app_context():
         owner = make_user(organisation_name="Owner Org")
@@ -96,10 +97,7 @@ def test_another_organisation_sees_nothing(live_server, page):
         stranger = make_user(organisation_name="Stranger Org")
         db.session.commit()
         email = stranger.email
-    page.goto(f"{base}/auth/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page.context, base, email)
     response = page.goto(f"{base}/assessments/{assessment_id}/")
     assert response.status == 404
     assert shows(page, "There is nothing here")

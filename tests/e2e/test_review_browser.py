@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.signing_in import log_in
 from tests.e2e.waiting import shows
 
 pytestmark = pytest.mark.e2e
@@ -47,17 +48,11 @@ def team(live_server):
         return assessment.id
 
 
-def sign_in(browser, base, email, size=DESKTOP):
-    from tests.factories import PASSWORD
-
-    context = browser.new_context(viewport=size)
-    page = context.new_page()
-    page.goto(f"{base}/auth/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    # Wait for the landing page and its stylesheet, not just the redirect.
-    page.wait_for_url(lambda url: "/auth/login" not in url, wait_until="load")
+def sign_in(browser, base, email, size=DESKTOP, path=None):
+    """A page of this user's own, on `path` or else the page the login leads to (`signing_in`)."""
+    page = browser.new_context(viewport=size).new_page()
+    landing = log_in(page.context, base, email)
+    page.goto(f"{base}{path}" if path else landing)
     return page
 
 
@@ -87,8 +82,7 @@ def test_submit_with_unanswered_questions_then_approve_with_the_attestation(
     live_server, browser, team
 ):
     base, app = live_server
-    respondent = sign_in(browser, base, "res@acme.example")
-    respondent.goto(f"{base}/assessments/{team}/")
+    respondent = sign_in(browser, base, "res@acme.example", path=f"/assessments/{team}/")
     check_page(respondent, "overview-draft", layout=False)
     respondent.get_by_role("button", name="Submit for review").click()
     expect(respondent.locator("h1")).to_have_text("Submit for review")
@@ -134,8 +128,7 @@ def test_submit_with_unanswered_questions_then_approve_with_the_attestation(
 
 def test_a_question_comment_is_raised_answered_and_resolved(live_server, browser, team):
     base, _app = live_server
-    reviewer = sign_in(browser, base, "rae@acme.example")
-    reviewer.goto(f"{base}/assessments/{team}/principles/P1")
+    reviewer = sign_in(browser, base, "rae@acme.example", path=f"/assessments/{team}/principles/P1")
     question = reviewer.locator("section#P1\\.1")
     question.get_by_text("Comment on P1.1").click()
     question.get_by_label("Your question to the people who answer P1.1").fill(
@@ -187,8 +180,7 @@ def test_next_cycle_with_carried_answers_confirmed(live_server, browser, team):
         assessment.status = Status.APPROVED
         assessment.approved_at = utcnow()
         db.session.commit()
-    respondent = sign_in(browser, base, "res@acme.example")
-    respondent.goto(f"{base}/assessments/{team}/")
+    respondent = sign_in(browser, base, "res@acme.example", path=f"/assessments/{team}/")
     respondent.get_by_label("Period of the next cycle").fill("FY2026 H2")
     respondent.get_by_role("button", name="Start the next cycle").click()
     assert shows(respondent, "carried forward: confirm")
