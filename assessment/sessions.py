@@ -12,17 +12,15 @@ always: in the request, the messages sit in the session under `_flashes`.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import hmac
 from typing import Any
 
 from flask import Flask, Request, Response
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from itsdangerous import BadData, URLSafeSerializer
 
-from assessment.signed_values import REMEMBERED, RememberingSerializer
+from assessment.signed_values import RememberingSerializer
 
 FLASHES = "_flashes"  # where Flask's flash() keeps messages in the session
 
@@ -39,54 +37,6 @@ class SessionJSON(TaggedJSONSerializer):
         if type(value) in self.PLAIN:
             return value
         return super().tag(value)
-
-
-class FlashSigner:
-    """Sign flashed messages for their cookie, and verify them: `<payload>.<HMAC-SHA256>`.
-
-    The keys are derived once from the secret key (and its fallbacks, which
-    still verify); a message carries no secret and no time, so nothing else
-    is needed, and signing stays a small share of the request that flashes.
-    """
-
-    def __init__(self, secret_keys: list, salt: str, serializer: TaggedJSONSerializer) -> None:
-        self.keys = [
-            hmac.new(_bytes(secret), salt.encode(), hashlib.sha256).digest()
-            for secret in reversed(secret_keys)  # the current key first
-        ]
-        self.serializer = serializer
-        self._signed: dict[str, str] = {}
-
-    def dumps(self, flashes: list) -> str:
-        text = self.serializer.dumps(flashes)
-        signed = self._signed.get(text)
-        if signed is None:  # the same messages sign the same: "Saved: 1 answer changed."
-            payload = base64.urlsafe_b64encode(text.encode()).rstrip(b"=")
-            signed = f"{payload.decode()}.{self._mac(self.keys[0], payload)}"
-            if len(self._signed) >= REMEMBERED:
-                self._signed.clear()
-            self._signed[text] = signed
-        return signed
-
-    def loads(self, value: str) -> Any:
-        """Return the signed messages, or None when the value does not verify."""
-        payload, _, mac = value.encode("ascii", "replace").rpartition(b".")
-        if not any(hmac.compare_digest(self._mac(key, payload).encode(), mac) for key in self.keys):
-            return None
-        try:
-            padded = payload + b"=" * (-len(payload) % 4)
-            return self.serializer.loads(base64.urlsafe_b64decode(padded).decode())
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            return None
-
-    @staticmethod
-    def _mac(key: bytes, payload: bytes) -> str:
-        digest = hmac.new(key, payload, hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def _bytes(secret: str | bytes) -> bytes:
-    return secret.encode() if isinstance(secret, str) else secret
 
 
 class FlashingSession(SecureCookieSession):
@@ -131,7 +81,7 @@ class SessionCookies(SecureCookieSessionInterface):
 
     def __init__(self) -> None:
         self._serializer: tuple[tuple, RememberingSerializer | None] | None = None
-        self._flash_signer: tuple[tuple, FlashSigner] | None = None
+        self._flash_signer: tuple[tuple, URLSafeSerializer] | None = None
 
     def get_signing_serializer(self, app: Flask) -> RememberingSerializer | None:
         keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
@@ -142,12 +92,23 @@ class SessionCookies(SecureCookieSessionInterface):
             cached = self._serializer = (keys, remembering)
         return cached[1]
 
-    def flash_signer(self, app: Flask) -> FlashSigner:
-        """Return the signer of the flash cookie for the app's current keys."""
+    def flash_signer(self, app: Flask) -> URLSafeSerializer:
+        """Return the signer of the flash cookie for the app's current keys (built once per keys).
+
+        itsdangerous, as the session: HMAC-SHA256 with a key derived from the
+        secret key and this cookie's own salt; it signs with the secret key
+        and still verifies what a fallback key signed. A message carries no
+        secret and no time, so there is no timestamp.
+        """
         keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
         cached = self._flash_signer
         if cached is None or cached[0] != keys:
-            signer = FlashSigner([*keys[1], keys[0]], self.flash_salt, self.serializer)
+            signer = URLSafeSerializer(
+                [*keys[1], keys[0]],  # the newest last, as itsdangerous wants
+                salt=self.flash_salt,
+                serializer=self.serializer,
+                signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha256},
+            )
             cached = self._flash_signer = (keys, signer)
         return cached[1]
 
@@ -173,7 +134,10 @@ class SessionCookies(SecureCookieSessionInterface):
         value = request.cookies.get(self.flash_cookie_name(app))
         if not value:
             return []
-        flashes = self.flash_signer(app).loads(value)
+        try:
+            flashes = self.flash_signer(app).loads(value)
+        except BadData:  # not signed with any of the keys, or not what was signed
+            return None
         return flashes if isinstance(flashes, list) else None
 
     def save_session(self, app: Flask, session: FlashingSession, response: Response) -> None:

@@ -167,30 +167,15 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("API_RATE_LIMIT", DEFAULT_RATE_LIMIT)
     app.config.setdefault("RATELIMIT_STORAGE_URI", rate_storage_uri(app.config.get("REDIS_URL")))
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
-    hooks = (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs)
-    present = [list(table.get(None, ())) for table in hooks]
     limiter = Limiter(key_func=_rate_key, app=app, default_limits=[])
-    _move_to_the_api(hooks, present)
+    # Only the API has limits: every other request is let through before the
+    # limiter looks for any (it ran on every page and every save otherwise).
+    limiter.request_filter(lambda: request.blueprint != bp.name)
     limiter.limit(
         lambda: current_app.config["API_RATE_LIMIT"],
         exempt_when=lambda: request.endpoint == "api.openapi",
     )(bp)
     app.extensions["api_limiter"] = limiter
-
-
-def _move_to_the_api(hooks: tuple[dict, ...], present: list[list]) -> None:
-    """Run the hooks the limiter just added to the app for the API's requests only.
-
-    Only the API has limits, but the limiter hooks into every request of the
-    app: on a page save its three hooks cost about a tenth of the app's own
-    work before finding none. As the API's hooks, they run where they did
-    for an API request (before its authentication; its headers added, its
-    state released), and nowhere else.
-    """
-    for table, before in zip(hooks, present, strict=True):
-        added = [hook for hook in table.get(None, ()) if hook not in before]
-        table[None] = [hook for hook in table[None] if hook not in added]
-        table.setdefault(bp.name, [])[:0] = added
 
 
 @bp.before_request
