@@ -9,6 +9,7 @@ before.
 
 from __future__ import annotations
 
+import hashlib
 import html.parser
 import re
 
@@ -16,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.datastructures import MultiDict
 
 from assessment.answers import AnswerChange, _same
@@ -23,6 +25,7 @@ from assessment.catalogue import load_catalogue
 from assessment.extensions import db
 from assessment.forms import answer_from_field, field_name, question_form, sent_back_untouched
 from assessment.models import Answer, Assessment, AuditEvent
+from assessment.sessions import SessionJSON
 from tests.factories import PASSWORD, make_answer, make_assessment, make_user
 from tests.test_question_types import ALL_TYPES, PROFILE, STORED
 
@@ -284,6 +287,57 @@ def test_a_message_signed_into_an_older_session_cookie_is_shown_once(app, client
     assert flashes(page.text) == ["Saved earlier."]
     assert "_flashes" not in serializer.loads(client.get_cookie("session").value)
     assert flashes(client.get(PAGE.format(answered)).text) == []
+
+
+def flash_signer(secret, salt="flashed-messages") -> URLSafeSerializer:
+    """Return a signer of messages as the flash cookie is signed, with this key (and salt)."""
+    return URLSafeSerializer(
+        secret,
+        salt=salt,
+        serializer=SessionJSON(),
+        signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha256},
+    )
+
+
+def flash_cookie(secret, flashes, salt="flashed-messages") -> str:
+    return flash_signer(secret, salt).dumps(flashes)
+
+
+def test_the_message_cookie_is_signed_with_the_secret_key_and_its_own_salt(app, client, answered):
+    page = PAGE.format(answered)
+    client.set_cookie("session_flashes", flash_cookie(app.secret_key, [["success", "Signed."]]))
+    assert flashes(client.get(page).text) == ["Signed."]
+    for refused in (
+        flash_cookie("another key", [["error", "Call us."]]),
+        flash_cookie(app.secret_key, [["error", "Call us."]], salt="cookie-session"),
+        flash_cookie(app.secret_key, [["error", "Call us."]]).rpartition(".")[0],  # unsigned
+        flash_cookie(app.secret_key, [["error", "Call us."]]).rpartition(".")[0] + ".",
+        app.session_interface.get_signing_serializer(app).dumps([["error", "Call us."]]),
+    ):
+        client.set_cookie("session_flashes", refused)
+        shown = client.get(page)
+        assert flashes(shown.text) == []
+        assert "Expires=Thu, 01 Jan 1970" in set_cookies(shown)["session_flashes"]
+
+
+def test_a_message_signed_with_a_fallback_key_is_shown_and_new_ones_use_the_new_key(
+    app, client, answered
+):
+    page = PAGE.format(answered)
+    old = app.secret_key
+    client.set_cookie("session_flashes", flash_cookie(old, [["success", "Before rotation."]]))
+    app.config["SECRET_KEY"], app.config["SECRET_KEY_FALLBACKS"] = "the new key", [old]
+    assert flashes(client.get(page).text) == ["Before rotation."]
+    fields = page_form(client.get(page).text)
+    saved = client.post(page, data=changed(fields, "q_P1_2-comment", "Rotated."))
+    value = client.get_cookie("session_flashes").value
+    assert flash_signer("the new key").loads(value) == [("success", "Saved: 1 answer changed.")]
+    with pytest.raises(BadSignature):
+        flash_signer(old).loads(value)
+    assert flashes(client.get(saved.headers["Location"]).text) == ["Saved: 1 answer changed."]
+    app.config["SECRET_KEY_FALLBACKS"] = []  # the old key retired: its messages no longer verify
+    client.set_cookie("session_flashes", flash_cookie(old, [["success", "Before rotation."]]))
+    assert flashes(client.get(page).text) == []
 
 
 # --- CSRF on the page form -----------------------------------------------------------------
