@@ -54,28 +54,33 @@ class CSRFProtection(CSRFProtect):
         g.csrf_valid = True  # Flask-WTF's forms then skip their own check
 
     def _validate(self, data: str | None, config) -> None:
-        """Raise ValidationError unless `data` is the session's token, signed and in time."""
-        field_name = config.get("WTF_CSRF_FIELD_NAME") or "csrf_token"
+        """Raise ValidationError unless `data` is the session's token, signed and in time.
+
+        Flask-WTF's `validate_csrf`, step by step: the same settings and
+        defaults, the same checks in the same order, the same messages.
+        """
+        serializer = self._token_serializer(config)
+        field_name = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+        if field_name is None:
+            raise RuntimeError("A field name is required to use CSRF.")
         if not data:
             raise ValidationError("The CSRF token is missing.")
-        stored = session.get(field_name)
-        if stored is None:
+        if field_name not in session:
             raise ValidationError("The CSRF session token is missing.")
         try:
-            token = self._token_serializer(config).loads(
-                data, max_age=config["WTF_CSRF_TIME_LIMIT"]
-            )
+            token = serializer.loads(data, max_age=config.get("WTF_CSRF_TIME_LIMIT", 3600))
         except SignatureExpired as expired:
             raise ValidationError("The CSRF token has expired.") from expired
         except BadData as bad:
             raise ValidationError("The CSRF token is invalid.") from bad
-        if not hmac.compare_digest(stored, token):
+        if not hmac.compare_digest(session[field_name], token):
             raise ValidationError("The CSRF tokens do not match.")
 
     def _token_serializer(self, config) -> RememberingSerializer:
         """Return the serializer of Flask-WTF's tokens for the current secret key."""
-        secret = config.get("WTF_CSRF_SECRET_KEY") or config.get("SECRET_KEY")
-        if not secret:
+        # Looked up as Flask-WTF does: only a missing key is refused.
+        secret = config.get("WTF_CSRF_SECRET_KEY", current_app.secret_key)
+        if secret is None:
             raise RuntimeError("A secret key is required to use CSRF.")
         cached = self._serializer
         if cached is None or cached[0] != secret:

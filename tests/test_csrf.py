@@ -137,3 +137,21 @@ def test_the_token_the_pages_carry_is_flask_wtfs(checked):
         token = generate_csrf()
         raw = session["csrf_token"]
         assert URLSafeTimedSerializer(checked.secret_key, salt="wtf-csrf-token").loads(token) == raw
+
+
+@pytest.mark.parametrize("csrf_key", ["a key for CSRF only", ""])
+def test_a_csrf_key_of_its_own_is_used_as_flask_wtf_uses_it(checked, csrf_key):
+    checked.config["WTF_CSRF_SECRET_KEY"] = csrf_key
+    own = URLSafeTimedSerializer(csrf_key, salt="wtf-csrf-token").dumps(RAW)
+    app_signed = signed(app=checked)
+    assert three_ways(checked, method="POST", data={"csrf_token": own}) == ["accepted"] * 3
+    refused = three_ways(checked, method="POST", data={"csrf_token": app_signed})
+    assert refused == [(400, "The CSRF token is invalid.")] * 3
+
+
+def test_without_any_key_both_refuse_to_run(checked):
+    checked.config["WTF_CSRF_SECRET_KEY"] = None
+    with checked.test_request_context(method="POST", data={"csrf_token": "x"}):
+        for check in (csrf.protect, lambda: CSRFProtect.protect(csrf)):
+            with pytest.raises(RuntimeError, match="A secret key is required to use CSRF."):
+                check()
