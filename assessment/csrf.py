@@ -4,8 +4,7 @@ Flask-WTF builds an itsdangerous serializer for every request it checks,
 and passes it a Python wrapper around SHA-1, so HMAC falls back to its slow
 pure-Python construction. Here the serializer is built once per key, with
 hashlib's SHA-1 itself: the same salt, key derivation and digest, so a token
-is exactly the one Flask-WTF signs and checks; and a token that verified is
-not checked again while it is in time (`signed_values`). What is checked, and the
+is exactly the one Flask-WTF signs and checks. What is checked, and the
 messages of a refusal (400, `CSRFError`), are Flask-WTF's.
 """
 
@@ -20,8 +19,6 @@ from flask_wtf.csrf import CSRFProtect, same_origin
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from wtforms import ValidationError
 
-from assessment.signed_values import RememberingSerializer
-
 logger = logging.getLogger("flask_wtf.csrf")  # where Flask-WTF logs its refusals
 SALT = "wtf-csrf-token"  # Flask-WTF's
 
@@ -30,7 +27,7 @@ class CSRFProtection(CSRFProtect):
     """Refuse any POST, PUT, PATCH or DELETE without the session's signed CSRF token."""
 
     def __init__(self, app=None) -> None:
-        self._serializer: tuple[str | bytes, RememberingSerializer] | None = None
+        self._serializer: tuple[str | bytes, URLSafeTimedSerializer] | None = None
         super().__init__(app)
 
     def protect(self, apply_exemptions: bool = False) -> None:
@@ -76,7 +73,7 @@ class CSRFProtection(CSRFProtect):
         if not hmac.compare_digest(session[field_name], token):
             raise ValidationError("The CSRF tokens do not match.")
 
-    def _token_serializer(self, config) -> RememberingSerializer:
+    def _token_serializer(self, config) -> URLSafeTimedSerializer:
         """Return the serializer of Flask-WTF's tokens for the current secret key."""
         # Looked up as Flask-WTF does: only a missing key is refused.
         secret = config.get("WTF_CSRF_SECRET_KEY", current_app.secret_key)
@@ -87,5 +84,5 @@ class CSRFProtection(CSRFProtect):
             serializer = URLSafeTimedSerializer(
                 secret, salt=SALT, signer_kwargs={"digest_method": hashlib.sha1}
             )
-            cached = self._serializer = (secret, RememberingSerializer(serializer))
+            cached = self._serializer = (secret, serializer)
         return cached[1]

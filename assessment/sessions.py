@@ -18,9 +18,7 @@ from typing import Any
 from flask import Flask, Request, Response
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
-from itsdangerous import BadData, URLSafeSerializer
-
-from assessment.signed_values import RememberingSerializer
+from itsdangerous import BadData, URLSafeSerializer, URLSafeTimedSerializer
 
 FLASHES = "_flashes"  # where Flask's flash() keeps messages in the session
 
@@ -65,8 +63,7 @@ class SessionCookies(SecureCookieSessionInterface):
     """Flask's signed session cookie, its serializer built once, its flashes in their own cookie.
 
     Every request reads the cookie and many write it; building the
-    serializer each time cost more than checking the signature, and a
-    cookie that verified is not checked again (`signed_values`). A changed
+    serializer each time cost more than checking the signature. A changed
     key (or fallback list) builds a new one. The signature is the same as
     Flask's (HMAC-SHA1), so existing cookies stay valid, and messages an
     older cookie still carries are moved to the flash cookie.
@@ -80,16 +77,14 @@ class SessionCookies(SecureCookieSessionInterface):
     flash_salt = "flashed-messages"
 
     def __init__(self) -> None:
-        self._serializer: tuple[tuple, RememberingSerializer | None] | None = None
+        self._serializer: tuple[tuple, URLSafeTimedSerializer | None] | None = None
         self._flash_signer: tuple[tuple, URLSafeSerializer] | None = None
 
-    def get_signing_serializer(self, app: Flask) -> RememberingSerializer | None:
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
         cached = self._serializer
         if cached is None or cached[0] != keys:
-            serializer = super().get_signing_serializer(app)
-            remembering = RememberingSerializer(serializer) if serializer is not None else None
-            cached = self._serializer = (keys, remembering)
+            cached = self._serializer = (keys, super().get_signing_serializer(app))
         return cached[1]
 
     def flash_signer(self, app: Flask) -> URLSafeSerializer:

@@ -1,9 +1,9 @@
 """The app's CSRF check accepts and refuses exactly what Flask-WTF's own check does.
 
-`assessment.csrf.CSRFProtection` builds its token serializer once and
-remembers tokens it verified; every request here is checked by it twice
-(in full, then from memory) and by Flask-WTF's own `CSRFProtect.protect`,
-and all three must agree: the same acceptance, or the same 400 and message.
+`assessment.csrf.CSRFProtection` builds its token serializer once per key;
+every request here is checked by it twice (the serializer built, then
+reused) and by Flask-WTF's own `CSRFProtect.protect`, and all three must
+agree: the same acceptance, or the same 400 and message.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def outcome(check) -> str | tuple[int, str]:
 
 
 def three_ways(app, *, session_token=RAW, **request) -> list:
-    """Check one request three ways: ours in full, ours from memory, Flask-WTF's; return each."""
+    """Check one request three ways: ours twice, then Flask-WTF's; return each answer."""
     with app.test_request_context(**request):
         if session_token is not None:
             session["csrf_token"] = session_token
@@ -94,8 +94,8 @@ CASE_NAMES = [
 @pytest.mark.parametrize("name", CASE_NAMES)
 def test_the_check_agrees_with_flask_wtf(checked, name):
     request = cases(checked)[name]
-    ours_in_full, ours_remembered, flask_wtf = three_ways(checked, **request)
-    assert ours_in_full == ours_remembered == flask_wtf
+    ours_first, ours_again, flask_wtf = three_ways(checked, **request)
+    assert ours_first == ours_again == flask_wtf
     if name == "a GET is not checked":
         assert flask_wtf == "not checked"
     elif name.startswith("valid") or name == "https from the site":
@@ -104,14 +104,12 @@ def test_the_check_agrees_with_flask_wtf(checked, name):
         assert flask_wtf[0] == 400
 
 
-def test_an_expired_token_is_refused_as_flask_wtf_refuses_it_even_when_remembered(
-    checked, monkeypatch
-):
+def test_an_expired_token_is_refused_as_flask_wtf_refuses_it(checked, monkeypatch):
     checked.config["WTF_CSRF_TIME_LIMIT"] = 60
     token = signed(app=checked)
     with checked.test_request_context(method="POST", data={"csrf_token": token}):
         session["csrf_token"] = RAW
-        assert outcome(csrf.protect) == "accepted"  # now remembered
+        assert outcome(csrf.protect) == "accepted"
         later = time.time() + 120
         monkeypatch.setattr(time, "time", lambda: later)
         expired = (400, "The CSRF token has expired.")
@@ -119,7 +117,7 @@ def test_an_expired_token_is_refused_as_flask_wtf_refuses_it_even_when_remembere
         assert outcome(lambda: CSRFProtect.protect(csrf)) == expired
 
 
-def test_a_remembered_token_is_refused_once_the_secret_key_changes(checked):
+def test_a_token_is_refused_once_the_secret_key_changes(checked):
     token = signed(app=checked)
     with checked.test_request_context(method="POST", data={"csrf_token": token}):
         session["csrf_token"] = RAW
