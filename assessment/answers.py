@@ -9,6 +9,7 @@ check in Python only spares a round trip in the common case.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -54,8 +55,17 @@ class StaleSave(Exception):
         super().__init__(", ".join(question_ids))
 
 
-def record_answers(assessment: Assessment, user: User, changes: list[AnswerChange]) -> int:
+def record_answers(
+    assessment: Assessment,
+    user: User,
+    changes: list[AnswerChange],
+    stored: Mapping[str, Any] | None = None,
+) -> int:
     """Apply a page of answers, auditing each change; return how many changed.
+
+    `stored` holds the answers to these questions as read in this transaction
+    (`access.get_assessment_to_save_or_404`); without it, the assessment's
+    loaded answers.
 
     Each stored answer is updated only where its version is still the one
     the page showed (one conditional UPDATE for the page); a first answer is
@@ -66,7 +76,7 @@ def record_answers(assessment: Assessment, user: User, changes: list[AnswerChang
     bypass the ORM (one statement each), so the loaded answers are stale
     until the caller commits, which expires them.
     """
-    applied = _changed(assessment.answers_by_question(), changes)
+    applied = _changed(assessment.answers_by_question() if stored is None else stored, changes)
     if not applied:
         return 0
     events = [
@@ -109,7 +119,7 @@ def _write_in_one_statement(
 
 
 def _changed(
-    stored: dict[str, Answer], changes: list[AnswerChange]
+    stored: Mapping[str, Answer], changes: list[AnswerChange]
 ) -> list[tuple[AnswerChange, Answer | None]]:
     """Return the changes that change something, with the answer each replaces.
 

@@ -8,6 +8,7 @@ outer form is a `FlaskForm`, so each page carries one CSRF token.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -191,8 +192,10 @@ def period_field() -> StringField:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def field_name(stable_id: str) -> str:
     """Return the form field name for a stable catalogue id (`P1.3` -> `q_P1_3`)."""
+    # Remembered: a page save asks for each of its questions' names several times.
     return "q_" + re.sub(r"[^A-Za-z0-9]", "_", stable_id)
 
 
@@ -353,6 +356,38 @@ QUESTION_FIELDS: dict[str, Callable[[Catalogue, Question], Any]] = {
 }
 
 
+_QUESTION_FORMS: dict[tuple[str, str], type[Form]] = {}
+
+
+def question_form(catalogue: Catalogue, question: Question) -> type[Form]:
+    """Return the sub-form of one question, built once per catalogue and question."""
+    key = (catalogue.fingerprint, question.id)
+    form_class = _QUESTION_FORMS.get(key)
+    if form_class is None:
+        if len(_QUESTION_FORMS) >= _PRINCIPLE_FORMS_MAX:
+            _QUESTION_FORMS.clear()
+        form_class = _QUESTION_FORMS[key] = build_question_form(catalogue, question)
+    return form_class
+
+
+def sent_answers(catalogue: Catalogue, questions: Iterable[Question], formdata: Any) -> dict:
+    """Read and validate what a page sent for these questions: their sub-forms, by field name.
+
+    Each is the sub-form its principle's page form holds, read the same way,
+    without the page form around it: the page's CSRF token was checked for
+    the whole request before any view (CSRFProtect), and its buttons are
+    read from the request. `answer_changes` takes the result as it takes
+    the page form.
+    """
+    forms = {}
+    for question in questions:
+        name = field_name(question.id)
+        form = question_form(catalogue, question)(formdata=formdata, prefix=name)
+        form.validate()
+        forms[name] = form
+    return forms
+
+
 def build_question_form(catalogue: Catalogue, question: Question) -> type[Form]:
     """Build the plain sub-form (answer, comment, base version) for one question."""
 
@@ -416,7 +451,7 @@ def _principle_form(catalogue: Catalogue, questions: list[Question]) -> type[Fla
         setattr(
             PrincipleForm,
             field_name(question.id),
-            FormField(build_question_form(catalogue, question), label=question.text),
+            FormField(question_form(catalogue, question), label=question.text),
         )
     PrincipleForm.save = SubmitField("Save")
     PrincipleForm.save_next = SubmitField("Save and go to the next principle")
@@ -436,8 +471,42 @@ def principle_form_data(questions: Iterable[Question], stored: Mapping[str, Answ
     return data
 
 
-def answer_changes(form: FlaskForm, questions: Iterable[Question]) -> list[AnswerChange]:
-    """Return what a validated principle form says about each of its questions."""
+def sent_back_untouched(question: Question, answer: Answer | None, formdata: Any) -> bool:
+    """Return whether a page sent this question's stored answer and comment back exactly as shown.
+
+    Such a question changes nothing, so a page save need not read and
+    validate it. Only what reads back as the stored answer without doubt
+    counts (the sent text is compared, not a reading of it); anything else
+    goes through the form as usual, which decides whether it changed.
+    """
+    name = field_name(question.id)
+    value, comment = (answer.value, answer.comment) if answer is not None else (None, "")
+    if comment != comment.strip():  # the form would store it stripped: a change
+        return False
+    untouched_comments = ([comment],) if comment else ([], [""])
+    if formdata.getlist(f"{name}-comment") not in untouched_comments:
+        return False
+    return formdata.getlist(f"{name}-answer") in _untouched_answers(question, value)
+
+
+def _untouched_answers(question: Question, value: Any) -> tuple[list[str], ...]:
+    """Return how the page sends this stored answer back when nobody touched it (none if unsure)."""
+    if value is None:
+        # Nothing ticked sends nothing; an empty box or area sends "" (read as no answer).
+        return ([],) if question.type == "multi" else ([], [""])
+    if question.type in ("scale", "choice") and isinstance(value, str) and value:
+        return ([value],)
+    if question.type == "text" and isinstance(value, str) and value and value == value.strip():
+        return ([value],)
+    if question.type == "multi" and isinstance(value, list) and value:
+        return (value,) if all(isinstance(v, str) for v in value) else ()
+    if question.type == "number" and type(value) is int:
+        return ([str(value)],)
+    return ()  # a fraction, or a value of another type: let the form read it
+
+
+def answer_changes(form: Any, questions: Iterable[Question]) -> list[AnswerChange]:
+    """Return what a validated principle form (or `sent_answers`) says about each question."""
     changes = []
     for question in questions:
         sub = form[field_name(question.id)]

@@ -16,7 +16,7 @@ import sys
 import time
 
 import sqlalchemy as sa
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Request, Response, g, has_request_context, request
 
 LOGGER_NAME = "assessment"
 SECURITY_LOGGER_NAME = "assessment.security"
@@ -80,10 +80,13 @@ def configure_logging(level: str | int = "INFO") -> None:
     logger.addHandler(handler)
 
 
+PLAIN_FIELD = re.compile(r"[A-Za-z0-9._:/@+-]{1,200}")
+
+
 def _field(value: object) -> str:
     """Render one field so that a value can never break the line or fake another field."""
     text = str(value)
-    if re.fullmatch(r"[A-Za-z0-9._:/@+-]{1,200}", text):
+    if PLAIN_FIELD.fullmatch(text):
         return text
     return repr(text[:200])
 
@@ -110,40 +113,44 @@ def _start_request() -> None:
 
 
 def _log_request(response: Response) -> Response:
-    request_id = current_request_id()
+    # The request and its `g` looked up once: this runs for every response.
+    state, sent = g._get_current_object(), request._get_current_object()
+    request_id = state.get("request_id") or current_request_id()
     response.headers["X-Request-ID"] = request_id
-    started = g.get("request_started")
+    started = state.get("request_started")
     elapsed = (time.perf_counter() - started) * 1000 if started is not None else 0.0
-    user = _user_id()
-    level = logging.DEBUG if request.endpoint in QUIET_ENDPOINTS else logging.INFO
+    level = logging.DEBUG if sent.endpoint in QUIET_ENDPOINTS else logging.INFO
+    if not request_log.isEnabledFor(level):
+        return response
     request_log.log(
         level,
         "%s %s %s %.1fms user=%s ip=%s bytes=%s",
-        request.method,
-        _field(_loggable_path()),
+        sent.method,
+        _field(_loggable_path(sent)),
         response.status_code,
         elapsed,
-        user,
-        request.remote_addr or "-",
+        _user_id(state),
+        sent.remote_addr or "-",
         response.calculate_content_length() or "-",
     )
     return response
 
 
-def _loggable_path() -> str:
+def _loggable_path(sent: Request | None = None) -> str:
     """Return the path and query, with secrets in the URL (an invitation token) masked."""
-    return _mask_token(request.full_path.rstrip("?") if request.query_string else request.path)
+    sent = sent or request._get_current_object()
+    return _mask_token(sent.full_path.rstrip("?") if sent.query_string else sent.path, sent)
 
 
-def _mask_token(path: str) -> str:
+def _mask_token(path: str, sent: Request | None = None) -> str:
     """Replace the secret in the URL (an invitation or password reset token) by `<token>`."""
-    token = (request.view_args or {}).get("token")
+    token = ((sent or request).view_args or {}).get("token")
     return path.replace(token, "<token>") if isinstance(token, str) and token else path
 
 
-def _user_id() -> str:
+def _user_id(state=None) -> str:
     """Return the signed-in user's id for the log line, without loading anything new."""
-    user = g.get("_login_user")
+    user = (state if state is not None else g).get("_login_user")
     if user is None or not user.is_authenticated:  # never loaded: do not query just to log
         return "-"
     # The identity key, not `user.id`: after the view's commit the user is expired,

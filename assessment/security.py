@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-from typing import Any
-
 from flask import Flask, Response, request
-from flask.json.tag import TaggedJSONSerializer
-from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
+
+from assessment.sessions import SessionCookies
 
 # No inline script or style anywhere: templates link the one stylesheet, and
 # nothing on a page runs script, so 'self' is all either needs.
@@ -33,45 +30,6 @@ HEADERS = {
     "Permissions-Policy": PERMISSIONS_POLICY,
     "Cross-Origin-Opener-Policy": "same-origin",
 }
-
-
-class SessionJSON(TaggedJSONSerializer):
-    """Flask's session serializer, passing plain strings, numbers and booleans straight through.
-
-    Flask tries each of its tags on every value; these types carry none.
-    """
-
-    PLAIN = frozenset({str, int, float, bool, type(None)})
-
-    def tag(self, value: Any) -> Any:
-        if type(value) in self.PLAIN:
-            return value
-        return super().tag(value)
-
-
-class SessionCookies(SecureCookieSessionInterface):
-    """Flask's signed session cookie, with its signing serializer built once, not per request.
-
-    Every request reads the cookie and many write it; building the
-    serializer each time cost more than checking the signature. A changed
-    key (or fallback list) builds a new one. The signature is the same as
-    Flask's (HMAC-SHA1), so existing cookies stay valid.
-    """
-
-    serializer = SessionJSON()
-    # SHA-1 as Flask's own, but hashlib's function itself: Flask passes a Python wrapper
-    # around it, and HMAC then falls back to its slow pure-Python construction.
-    digest_method = staticmethod(hashlib.sha1)
-
-    def __init__(self) -> None:
-        self._serializer: tuple[tuple, object] | None = None
-
-    def get_signing_serializer(self, app: Flask):
-        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
-        cached = self._serializer
-        if cached is None or cached[0] != keys:
-            cached = self._serializer = (keys, super().get_signing_serializer(app))
-        return cached[1]
 
 
 def register_security(app: Flask) -> None:

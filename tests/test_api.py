@@ -461,6 +461,19 @@ def test_per_token_rate_limit(app, client, org):
     assert api.get("/assessments", token=org["tokens"]["admin_read"]).status_code == 200
 
 
+def test_the_limiter_counts_api_requests_only(app, client, org):
+    """Only the API has limits: pages are neither limited nor counted against a token."""
+    app.config["API_RATE_LIMIT"] = "2 per minute"
+    for _ in range(5):
+        page = client.get("/")
+        assert page.status_code == 200
+        assert "X-RateLimit-Limit" not in page.headers
+    api = ApiClient(client, org["tokens"]["admin"])
+    answers = [api.get("/assessments") for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
+    assert answers[0].headers["X-RateLimit-Limit"] == "2"
+
+
 @pytest.mark.parametrize(
     ("redis_url", "storage"),
     [

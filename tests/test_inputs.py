@@ -194,6 +194,37 @@ def test_a_nul_character_in_a_form_is_400_and_saves_nothing(client, app, logged_
 
 
 @pytest.mark.parametrize(
+    "body",
+    [
+        b"q_P1_1-answer=3&q_P1_1-comment=a\x00b",  # a raw NUL byte, not percent-encoded
+        b"q_P1_1-answer=3&q_P1_1-comment=a%00b",
+        b"q_P1_1-answer=3&q_P1_1-comment=a%2500b&q_P1_1-comment=c%00",  # the second one
+    ],
+)
+def test_a_nul_character_anywhere_in_an_urlencoded_body_is_400(client, app, logged_in, body):
+    response = client.post(
+        f"/assessments/{logged_in}/principles/P1",
+        data=body,
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 400
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Answer.id))) == 0
+
+
+def test_text_that_only_reads_like_an_encoded_nul_is_kept(client, app, logged_in):
+    """`%2500` is the text "%00", not U+0000: it saves as typed."""
+    response = client.post(
+        f"/assessments/{logged_in}/principles/P1",
+        data=b"q_P1_1-answer=3&q_P1_1-comment=50%2500+off",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.scalars(sa.select(Answer.comment)).one() == "50%00 off"
+
+
+@pytest.mark.parametrize(
     ("document", "reason"),
     [
         (b"[" * 100_000 + b"]" * 100_000, "nests deeper"),

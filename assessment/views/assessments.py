@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from assessment.access import (
     Permission,
+    StoredAnswer,
     assessments_query,
     can,
     current_organisation_id,
     get_assessment_or_404,
+    get_assessment_to_save_or_404,
     may_answer,
     refuse_unless_editable,
     require,
@@ -43,6 +46,8 @@ from assessment.forms import (
     profile_form_data,
     profile_from_form,
     rebase,
+    sent_answers,
+    sent_back_untouched,
 )
 from assessment.jobs import latest_job, latest_jobs
 from assessment.listing import SORTS, ListFilter, assessments_page, choices, score_listed
@@ -201,6 +206,15 @@ def _with_answers_of(assessment_id: int, catalogue: Catalogue, principle_id: str
     return get_assessment_or_404(assessment_id, with_answers=own)
 
 
+def _to_save(
+    assessment_id: int, catalogue: Catalogue, principle_id: str
+) -> tuple[Assessment, dict[str, StoredAnswer]]:
+    """Load the assessment and, as plain rows, the answers of one principle of this catalogue."""
+    principle = catalogue.principles.get(principle_id)
+    own = [q.id for q in principle.questions] if principle is not None else []
+    return get_assessment_to_save_or_404(assessment_id, own)
+
+
 @dataclass(frozen=True)
 class PrinciplePage:
     """One principle's page of one assessment: what the page shows and the form it sends."""
@@ -209,7 +223,12 @@ class PrinciplePage:
     catalogue: Catalogue
     principle: Principle
     questions: list[Question]  # the ones this service answers
-    form_class: type
+    stored: Mapping[str, Any]  # this page's stored answers, by question id
+
+    @property
+    def form_class(self) -> type:
+        """Return the page's form (built once per catalogue and questions, then remembered)."""
+        return build_principle_form(self.catalogue, self.questions)
 
     @classmethod
     def load(cls, assessment_id: int, principle_id: str) -> PrinciplePage:
@@ -221,12 +240,26 @@ class PrinciplePage:
         if catalogue is not current_catalogue():
             db.session.expire(assessment)
             assessment = _with_answers_of(assessment_id, catalogue, principle_id)
+        return cls._of(assessment, catalogue, principle_id, assessment.answers_by_question())
+
+    @classmethod
+    def load_to_save(cls, assessment_id: int, principle_id: str) -> PrinciplePage:
+        """Load the page for a save: as `load`, with this page's answers as plain rows."""
+        assessment, stored = _to_save(assessment_id, current_catalogue(), principle_id)
+        catalogue = catalogue_for(assessment)
+        if catalogue is not current_catalogue():
+            assessment, stored = _to_save(assessment_id, catalogue, principle_id)
+        return cls._of(assessment, catalogue, principle_id, stored)
+
+    @classmethod
+    def _of(
+        cls, assessment: Assessment, catalogue: Catalogue, principle_id: str, stored: Mapping
+    ) -> PrinciplePage:
         principle = catalogue.principles.get(principle_id)
         if principle is None:
             abort(404)
         questions = applicable_questions(principle, assessment.profile or {})
-        form_class = build_principle_form(catalogue, questions)
-        return cls(assessment, catalogue, principle, questions, form_class)
+        return cls(assessment, catalogue, principle, questions, stored)
 
     def render(self, form, status: int, conflicts: Sequence[Conflict] = ()):
         """Answer with the page: the form, the principle's score, the navigator and any conflicts."""
@@ -256,6 +289,16 @@ class PrinciplePage:
         )
         return page, status
 
+    def touched_questions(self) -> list[Question]:
+        """Return the page's questions whose sent answer or comment may differ from the stored one.
+
+        The others were sent back exactly as the page showed them: reading
+        and validating them would change nothing, and it was most of a save's
+        work when one answer of a page changed.
+        """
+        stored, sent = self.stored, request.form
+        return [q for q in self.questions if not sent_back_untouched(q, stored.get(q.id), sent)]
+
     def progress(self) -> list[PrincipleProgress]:
         """Return where every principle of this assessment stands, for the navigator."""
         answered = answered_question_ids(self.assessment.id)
@@ -265,29 +308,35 @@ class PrinciplePage:
 @bp.route("/<int:assessment_id>/principles/<principle_id>", methods=["GET", "POST"])
 def principle(assessment_id: int, principle_id: str):
     """Answer one principle's questions: valid answers save, each invalid one shows its error."""
-    page = PrinciplePage.load(assessment_id, principle_id)
     if request.method == "GET":
-        stored = page.assessment.answers_by_question()
-        return page.render(page.form_class(data=principle_form_data(page.questions, stored)), 200)
+        page = PrinciplePage.load(assessment_id, principle_id)
+        data = principle_form_data(page.questions, page.stored)
+        return page.render(page.form_class(data=data), 200)
+    page = PrinciplePage.load_to_save(assessment_id, principle_id)
     require(Permission.ANSWER)
     refuse_unless_editable(page.assessment)
-    form = page.form_class()
-    form.validate_on_submit()  # CSRFProtect has checked the token before the view
-    valid = [q for q in page.questions if not form[field_name(q.id)].errors]
-    count = record_answers(page.assessment, current_user, answer_changes(form, valid))
+    sent = page.touched_questions()
+    form = sent_answers(page.catalogue, sent, request.form)  # CSRFProtect checked the token
+    valid = [q for q in sent if not form[field_name(q.id)].errors]
+    user = current_user._get_current_object()  # read often below: the proxy resolves once
+    count = record_answers(page.assessment, user, answer_changes(form, valid), page.stored)
     db.session.commit()
     acted_on = act_on_evidence(page.assessment, request.form.get("evidence", ""))
     if acted_on is None:
         typed_evidence_added(page.assessment, page.questions)
-    refused = len(page.questions) - len(valid)
+    refused = len(sent) - len(valid)
     if refused:
+        page = PrinciplePage.load(assessment_id, principle_id)  # to show, as a page is shown
+        form = page.form_class()  # the whole page again, each refused answer with its error
+        form.validate()
         # Saved answers are now at new versions; the refused ones stay based on what was seen.
-        rebase(form, answer_versions(page.assessment, [q.id for q in valid]))
+        kept = [q.id for q in page.questions if q in valid or q not in sent]
+        rebase(form, answer_versions(page.assessment, kept))
         flash(_partly_saved(count, refused), "error")
         return page.render(form, 422)
     if count or acted_on is None:
         flash(f"Saved: {count} answer{'s' if count != 1 else ''} changed.", "success")
-    return redirect(_after_save(page, form, acted_on))
+    return redirect(_after_save(page, acted_on))
 
 
 def _partly_saved(count: int, refused: int) -> str:
@@ -301,7 +350,7 @@ def _partly_saved(count: int, refused: int) -> str:
     )
 
 
-def _after_save(page: PrinciplePage, form, acted_on: str | None) -> str:
+def _after_save(page: PrinciplePage, acted_on: str | None) -> str:
     """Return where a saved page goes: its evidence, the next principle in scope, or itself."""
     # From the URL, not `page.assessment.id`: the commit expired the assessment, and
     # reading its id would load it again in a transaction of its own.
@@ -314,7 +363,7 @@ def _after_save(page: PrinciplePage, form, acted_on: str | None) -> str:
             evidence=acted_on,
             _anchor=acted_on,
         )
-    if form.save_next.data:
+    if request.form.get("save_next"):  # the page's "Save and go to the next principle"
         target = next_in_scope(page.progress(), page.principle.id)
         if target is None:
             return url_for("assessments.overview", assessment_id=assessment_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash
 
 from assessment import password_reset, registration, throttle
@@ -25,7 +25,7 @@ from assessment.inputs import parse_id, safe_local_target
 from assessment.links import NoExternalURL
 from assessment.logs import security_event
 from assessment.mail import mail_configured
-from assessment.models import User
+from assessment.models import Membership, User
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -37,9 +37,12 @@ _DUMMY.set_password("not a real password")
 
 
 # With the memberships in the same query: every page checks one (access.current_membership).
-# Built once: every request runs it, and a statement reused keeps its cache key.
-USER_WITH_MEMBERSHIPS = (
-    sa.select(User).options(joinedload(User.memberships)).where(User.id == sa.bindparam("user_id"))
+# Two entities side by side, not joinedload: a joined eager load sets itself up again at
+# every execution, which cost a page more than the query. Built once: every request runs it.
+USER_AND_MEMBERSHIPS = (
+    sa.select(User, Membership)
+    .outerjoin(Membership, Membership.user_id == User.id)
+    .where(User.id == sa.bindparam("user_id"))
 )
 
 
@@ -47,12 +50,17 @@ USER_WITH_MEMBERSHIPS = (
 def load_user(user_id: str) -> User | None:
     """Return the session's user, unless the session was ended by a logout since."""
     user_key = parse_id(user_id)
-    user = (
-        db.session.scalars(USER_WITH_MEMBERSHIPS, {"user_id": user_key}).unique().first()
+    rows = (
+        db.session.execute(USER_AND_MEMBERSHIPS, {"user_id": user_key}).all()
         if user_key is not None
-        else None
+        else []
     )
-    if user is None or session.get("session_version") != user.session_version:
+    if not rows:
+        return None
+    user = rows[0][0]
+    if "memberships" in sa.inspect(user).unloaded:  # as a joined load: a loaded list is kept
+        set_committed_value(user, "memberships", [m for _, m in rows if m is not None])
+    if session.get("session_version") != user.session_version:
         return None
     return user
 

@@ -315,12 +315,16 @@ def typed_evidence_added(assessment: Assessment, questions: list[Question]) -> N
     Nothing typed is lost: a link with its title and address, or a chosen
     document, is added as if its own button had been pressed.
     """
+    # Read once: every lookup through `request` costs, and a missing key in
+    # werkzeug's dicts raises (and catches) an exception. A page saved without
+    # a document chosen sends no files at all.
+    form, files = request.form, request.files
     for question in questions:
         prefix = evidence_prefix(question.id)
-        title = request.form.get(f"{prefix}-title", "").strip()
-        url = request.form.get(f"{prefix}-url", "").strip()
+        title = form.get(f"{prefix}-title", "").strip()
+        url = form.get(f"{prefix}-url", "").strip()
         if title or url:
             link_added(assessment, question, LinkForm(prefix=prefix, meta={"csrf": False}))
-        sent = request.files.get(f"{prefix}-file")
+        sent = files.get(f"{prefix}-file") if files else None
         if sent is not None and sent.filename:
             document_uploaded(assessment, question, UploadForm(prefix=prefix, meta={"csrf": False}))
