@@ -10,14 +10,9 @@ import sys
 
 import jinja2
 import pytest
-import sqlalchemy as sa
-import werkzeug.routing
 
-import reports.pdf
-from assessment import create_app
-from assessment.extensions import db
-from tests import fast_pdf, snapshots
-from tests.factories import PASSWORD, make_assessment, make_user
+# The app, the database and WeasyPrint are imported where a fixture first needs them: the
+# xdist controller loads this file too, and runs no test (about 1.7 s before any worker starts).
 
 
 def _database_url(sqlite_path) -> str:
@@ -36,6 +31,8 @@ def _postgres_url() -> str | None:
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if not url or not worker:
         return url
+    import sqlalchemy as sa
+
     from assessment.db import database_url
 
     server = sa.engine.make_url(database_url(url, ""))
@@ -76,46 +73,48 @@ _compiled_templates = _CompiledTemplates()
 
 
 _url_builders: dict[tuple, object] = {}
-_compile_url_builder = werkzeug.routing.Rule._compile_builder
+_engines: dict[str, object] = {}
 
 
-def _cached_url_builder(rule: werkzeug.routing.Rule, append_unknown: bool = True):
-    """Keep werkzeug's generated URL builders for the run: every test's app adds the same rules.
+@functools.cache
+def _install_run_caches() -> None:
+    """Share werkzeug's URL builders and SQLAlchemy's engines across the apps of a run."""
+    import werkzeug.routing
 
-    A builder is generated Python code, a pure function of the rule's parsed parts
-    and defaults; compiling it is most of the cost of `create_app` (about 50 ms).
-    """
-    key = (
-        rule.rule,
-        repr(rule._trace),
-        repr(sorted((rule.defaults or {}).items())),
-        append_unknown,
-    )
-    if key not in _url_builders:
-        _url_builders[key] = _compile_url_builder(rule, append_unknown)
-    return _url_builders[key]
+    from assessment.extensions import db
 
+    compile_url_builder = werkzeug.routing.Rule._compile_builder
+    make_engine = db._make_engine
 
-werkzeug.routing.Rule._compile_builder = _cached_url_builder
+    def cached_url_builder(rule: werkzeug.routing.Rule, append_unknown: bool = True):
+        """Keep werkzeug's generated URL builders: every test's app adds the same rules.
 
+        A builder is generated Python code, a pure function of the rule's parsed parts
+        and defaults; compiling it is most of the cost of `create_app` (about 50 ms).
+        """
+        key = (
+            rule.rule,
+            repr(rule._trace),
+            repr(sorted((rule.defaults or {}).items())),
+            append_unknown,
+        )
+        if key not in _url_builders:
+            _url_builders[key] = compile_url_builder(rule, append_unknown)
+        return _url_builders[key]
 
-_engines: dict[str, sa.engine.Engine] = {}
-_make_engine = db._make_engine
+    def engine_for(bind_key, options, app):
+        """One engine per database URL: its compiled-statement cache outlives a test.
 
+        Each test still gets an empty database (a new SQLite file, or truncated tables on
+        PostgreSQL); the `app` fixture disposes of the engine's connections after the test.
+        """
+        key = repr((str(options["url"]), sorted(options.items(), key=repr)))
+        if key not in _engines:
+            _engines[key] = make_engine(bind_key, options, app)
+        return _engines[key]
 
-def _engine_for(bind_key, options, app) -> sa.engine.Engine:
-    """One engine per database URL for the run: its compiled-statement cache outlives a test.
-
-    Each test still gets an empty database (a new SQLite file, or truncated tables on
-    PostgreSQL); the `app` fixture disposes of the engine's connections after the test.
-    """
-    key = repr((str(options["url"]), sorted(options.items(), key=repr)))
-    if key not in _engines:
-        _engines[key] = _make_engine(bind_key, options, app)
-    return _engines[key]
-
-
-db._make_engine = _engine_for
+    werkzeug.routing.Rule._compile_builder = cached_url_builder
+    db._make_engine = engine_for
 
 
 def _fresh_postgres(url: str) -> None:
@@ -125,6 +124,10 @@ def _fresh_postgres(url: str) -> None:
     from truncated tables with their id sequences reset, which is much faster
     than dropping and creating the schema every time.
     """
+    import sqlalchemy as sa
+
+    from assessment.extensions import db
+
     engine = sa.create_engine(url)
     with engine.begin() as connection:
         if url not in _postgres_schemas_made:
@@ -238,6 +241,9 @@ def pytest_unconfigure(config):
 def fast_pdf_renderer(request, monkeypatch):
     """Lay out PDFs with a fast stand-in unless the test checks the PDF (`real_pdf`)."""
     if request.node.get_closest_marker("real_pdf") is None:
+        import reports.pdf
+        from tests import fast_pdf
+
         monkeypatch.setattr(reports.pdf, "_write_pdf", fast_pdf.write_pdf)
 
 
@@ -287,6 +293,9 @@ class _BuiltApps:
         )
         built = self._built.get(key)
         if built is None:
+            from assessment import create_app
+
+            _install_run_caches()
             app = create_app(config)
             app.jinja_env.bytecode_cache = _compiled_templates
             self._built[key] = (app, copy.deepcopy(dict(app.config)), dict(vars(app)))
@@ -311,6 +320,8 @@ _built_apps = _BuiltApps()
 @pytest.fixture
 def app(app_config):
     from assessment.db import database_url
+    from assessment.extensions import db
+    from tests import snapshots
 
     app_config["SQLALCHEMY_DATABASE_URI"] = database_url(app_config["SQLALCHEMY_DATABASE_URI"], "")
     on_postgres = app_config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
@@ -328,6 +339,8 @@ def app(app_config):
 
 
 def _create_all(app) -> None:
+    from assessment.extensions import db
+
     with app.app_context():
         db.create_all()
 
@@ -348,7 +361,10 @@ class AuthActions:
     def __init__(self, client):
         self._client = client
 
-    def login(self, email: str, password: str = PASSWORD):
+    def login(self, email: str, password: str | None = None):
+        from tests.factories import PASSWORD
+
+        password = PASSWORD if password is None else password
         return self._client.post("/auth/login", data={"email": email, "password": password})
 
     def logout(self):
@@ -363,6 +379,9 @@ def auth(client):
 @pytest.fixture
 def member(app):
     """A user with an organisation and one assessment; returns (user email, assessment id)."""
+    from assessment.extensions import db
+    from tests.factories import make_assessment, make_user
+
     with app.app_context():
         user = make_user()
         assessment = make_assessment(user)
