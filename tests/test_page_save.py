@@ -10,7 +10,6 @@ before.
 from __future__ import annotations
 
 import hashlib
-import html.parser
 import re
 
 import pytest
@@ -26,48 +25,11 @@ from assessment.extensions import db
 from assessment.forms import answer_from_field, field_name, question_form, sent_back_untouched
 from assessment.models import Answer, Assessment, AuditEvent
 from assessment.sessions import SessionJSON
+from bench.load import form_fields as page_form  # what a browser sends: the benchmark's reading
 from tests.factories import PASSWORD, make_answer, make_assessment, make_user
 from tests.test_question_types import ALL_TYPES, PROFILE, STORED
 
 PAGE = "/assessments/{}/principles/P1"
-
-
-class PageForm(html.parser.HTMLParser):
-    """Read a page's form back as a browser sends it: inputs, ticked boxes, textareas."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.fields: list[tuple[str, str]] = []
-        self._textarea: str | None = None
-        self._text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "input" and a.get("name"):
-            kind = a.get("type", "text")
-            if kind in ("radio", "checkbox") and "checked" not in a:
-                return
-            if kind not in ("submit", "file"):
-                self.fields.append((a["name"], a.get("value") or ""))
-        elif tag == "textarea" and a.get("name"):
-            self._textarea, self._text = a["name"], []
-
-    def handle_data(self, data):
-        if self._textarea is not None:
-            self._text.append(data)
-
-    def handle_endtag(self, tag):
-        if tag == "textarea" and self._textarea is not None:
-            text = "".join(self._text)
-            text = text[2:] if text.startswith("\r\n") else text.removeprefix("\n")
-            self.fields.append((self._textarea, text))
-            self._textarea = None
-
-
-def page_form(page: str) -> list[tuple[str, str]]:
-    parser = PageForm()
-    parser.feed(page)
-    return parser.fields
 
 
 def stored(app, assessment_id) -> dict:
