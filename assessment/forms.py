@@ -356,18 +356,27 @@ QUESTION_FIELDS: dict[str, Callable[[Catalogue, Question], Any]] = {
 }
 
 
+# Form classes built once per catalogue and question (or page): building one costs more than
+# the rest of a page save. Each cache is emptied when it reaches FORMS_KEPT.
 _QUESTION_FORMS: dict[tuple[str, str], type[Form]] = {}
+_PRINCIPLE_FORMS: dict[tuple[str, tuple[str, ...]], type[FlaskForm]] = {}
+FORMS_KEPT = 512
+
+
+def _kept_form(forms: dict, key: tuple, build: Callable[[], type]) -> type:
+    """Return the form class kept under `key`, building it the first time it is asked for."""
+    form_class = forms.get(key)
+    if form_class is None:
+        if len(forms) >= FORMS_KEPT:
+            forms.clear()
+        form_class = forms[key] = build()
+    return form_class
 
 
 def question_form(catalogue: Catalogue, question: Question) -> type[Form]:
     """Return the sub-form of one question, built once per catalogue and question."""
     key = (catalogue.fingerprint, question.id)
-    form_class = _QUESTION_FORMS.get(key)
-    if form_class is None:
-        if len(_QUESTION_FORMS) >= _PRINCIPLE_FORMS_MAX:
-            _QUESTION_FORMS.clear()
-        form_class = _QUESTION_FORMS[key] = build_question_form(catalogue, question)
-    return form_class
+    return _kept_form(_QUESTION_FORMS, key, lambda: build_question_form(catalogue, question))
 
 
 def sent_answers(catalogue: Catalogue, questions: Iterable[Question], formdata: Any) -> dict:
@@ -423,10 +432,6 @@ def build_question_form(catalogue: Catalogue, question: Question) -> type[Form]:
     return QuestionForm
 
 
-_PRINCIPLE_FORMS: dict[tuple[str, tuple[str, ...]], type[FlaskForm]] = {}
-_PRINCIPLE_FORMS_MAX = 512
-
-
 def build_principle_form(catalogue: Catalogue, questions: Iterable[Question]) -> type[FlaskForm]:
     """Return the form for the applicable questions of one principle page.
 
@@ -435,12 +440,7 @@ def build_principle_form(catalogue: Catalogue, questions: Iterable[Question]) ->
     """
     questions = list(questions)
     key = (catalogue.fingerprint, tuple(q.id for q in questions))
-    form_class = _PRINCIPLE_FORMS.get(key)
-    if form_class is None:
-        if len(_PRINCIPLE_FORMS) >= _PRINCIPLE_FORMS_MAX:
-            _PRINCIPLE_FORMS.clear()
-        form_class = _PRINCIPLE_FORMS[key] = _principle_form(catalogue, questions)
-    return form_class
+    return _kept_form(_PRINCIPLE_FORMS, key, lambda: _principle_form(catalogue, questions))
 
 
 def _principle_form(catalogue: Catalogue, questions: list[Question]) -> type[FlaskForm]:
