@@ -225,6 +225,21 @@ def test_duplicate_yaml_key_is_refused_with_its_line():
     assert info.value.problems == ["YAML syntax: line 4, column 3: found duplicate key 'id'"]
 
 
+@pytest.mark.parametrize(
+    "text", ["[" * 100_000, "\n".join(" " * depth + "a:" for depth in range(1_500)) + " 1"]
+)
+def test_yaml_nested_past_any_sense_is_refused_with_a_message(text):
+    with pytest.raises(CatalogueError) as info:
+        parse_text(text)
+    [problem] = info.value.problems
+    assert problem.startswith(("YAML syntax: ", "YAML could not be read: "))
+
+
+def test_the_fast_yaml_reader_reads_the_shipped_catalogue_as_the_pure_python_one_does():
+    text = DEFAULT_PATH.read_text(encoding="utf-8")
+    assert parse_text(text) == yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - safe
+
+
 def test_missing_file_names_the_path(tmp_path):
     path = tmp_path / "absent.yaml"
     with pytest.raises(CatalogueError) as info:
