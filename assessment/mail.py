@@ -180,14 +180,15 @@ class Postbox:
             return self._smtp
         host, port = self.config["MAIL_SERVER"], self.config["MAIL_PORT"]
         timeout = self.config["MAIL_TIMEOUT"]
-        context = ssl.create_default_context()
         if self.config["MAIL_USE_SSL"]:
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                host, port, timeout=timeout, context=ssl.create_default_context()
+            )
         else:
             smtp = smtplib.SMTP(host, port, timeout=timeout)
         try:
             if self.config["MAIL_USE_TLS"]:
-                smtp.starttls(context=context)
+                smtp.starttls(context=ssl.create_default_context())
             if self.config.get("MAIL_USERNAME"):
                 # The environment's JSON parsing may turn a password of digits into a number.
                 username, password = self.config["MAIL_USERNAME"], self.config.get("MAIL_PASSWORD")

@@ -232,6 +232,27 @@ def test_an_unknown_email_is_throttled_the_same_way(client, member, auth):
     assert flashes(known.text) == flashes(unknown.text) == [THROTTLED]
 
 
+def test_an_unknown_email_costs_a_password_check_of_the_configured_strength(
+    client, app, member, auth, monkeypatch
+):
+    from assessment.views import auth as auth_views
+
+    checked = []
+    real_check = auth_views.check_password_hash
+    monkeypatch.setattr(
+        auth_views,
+        "check_password_hash",
+        lambda stored, given: checked.append(stored) or real_check(stored, given),
+    )
+    auth.login(member[0], "wrong password")
+    auth.login("nobody@example.org", "wrong password")
+    with app.app_context():
+        real_hash = db.session.scalar(sa.select(User.password_hash).filter_by(email=member[0]))
+    known, unknown = checked
+    assert known == real_hash
+    assert unknown.split("$")[0] == real_hash.split("$")[0] == app.config["PASSWORD_HASH_METHOD"]
+
+
 def test_the_email_is_matched_whatever_its_case(client, member, auth):
     fail(auth, member[0].upper(), 5)
     assert auth.login(member[0]).status_code == 429

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm.attributes import set_committed_value
-from werkzeug.security import check_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from assessment import password_reset, registration, throttle
 from assessment.access import forget_membership
@@ -30,10 +41,12 @@ from assessment.models import Membership, User
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
-# Checked against when the email is unknown, so a failed login takes as long
-# whether or not the account exists.
-_DUMMY = User(email="", name="", password_hash="")
-_DUMMY.set_password("not a real password")
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    """Checked against when the email is unknown, so a failed login takes as long
+    whether or not the account exists: made with the method real passwords get now.
+    """
+    return generate_password_hash("not a real password", method=method)
 
 
 # With the memberships in the same query: every page checks one (access.current_membership).
@@ -146,7 +159,11 @@ def login():
             return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
         user = find_user(form.email.data)
         user_id = user.id if user is not None else None
-        stored_hash = (user or _DUMMY).password_hash
+        stored_hash = (
+            user.password_hash
+            if user is not None
+            else _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"])
+        )
         with outside_transaction(db.session):
             # scrypt takes a while: no lock held meanwhile (SQLite's write lock on a POST).
             matches = check_password_hash(stored_hash, form.password.data)
