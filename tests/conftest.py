@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import copy
 import functools
+import gc
 import os
 import sys
 
@@ -202,6 +203,22 @@ def pytest_collection_modifyitems(config, items):
         return slow.get(group, len(slow)), -sizes[group]
 
     items.sort(key=order)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a module's last test (and its module fixtures), put what is still alive out of the
+    garbage collector's sight.
+
+    What outlives a module (the imported code, shared renders, cached catalogues and
+    apps) lives to the end of the run, and CPython's full collections walked all of it
+    again and again: a tenth of a worker's time, about 10 s per run. `gc.freeze()` sets
+    it aside; the young generations are collected first, so only garbage that is
+    already old (rare, and small) is set aside with it.
+    """
+    if nextitem is None or getattr(nextitem, "module", None) is not getattr(item, "module", None):
+        gc.collect(1)
+        gc.freeze()
 
 
 @pytest.hookimpl(optionalhook=True)
