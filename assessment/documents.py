@@ -237,13 +237,14 @@ def renderer_files() -> list[Path]:
     module: the PDF prints its rule and counts, which the scored assessment
     does not hold.
     """
+    import reports
     from assessment import coverage
-    from reports import pdf
+    from assessment.resources import resource_path
 
-    code = Path(pdf.__file__).parent
+    code = Path(reports.__file__).parent
     return sorted(
         [
-            *(pdf.TEMPLATES_DIR / "report").glob("*.html"),
+            *(resource_path("templates") / "report").glob("*.html"),
             *code.glob("*.py"),
             *code.glob("*.css"),
             Path(coverage.__file__),

@@ -6,12 +6,26 @@ CLI and batch jobs all call the same functions.
 
 from __future__ import annotations
 
+from typing import Any
+
 from assessment.catalogue import Catalogue
 from assessment.results import ScoredAssessment
 from reports.coverage import coverage_csv, coverage_xlsx
 from reports.export import to_csv, to_dict, to_json
-from reports.pdf import render_board_pdf, render_html, render_pdf, render_public_summary
 from reports.xlsx import to_xlsx
+
+# The PDF functions import WeasyPrint (half a second, tens of MB) when first asked for:
+# a web worker or a `flask db upgrade` that renders no PDF never loads it.
+_PDF_FUNCTIONS = ("render_board_pdf", "render_html", "render_pdf", "render_public_summary")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PDF_FUNCTIONS:
+        from reports import pdf
+
+        return getattr(pdf, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # "pdf" is the full, confidential report; "public.pdf" the publishable summary;
 # "board.pdf" the one-page board summary.
@@ -20,12 +34,15 @@ FORMATS = ("pdf", "public.pdf", "board.pdf", "csv", "json", "xlsx")
 
 def render(fmt: str, scored: ScoredAssessment, catalogue: Catalogue) -> bytes:
     """Render a scored assessment in one of FORMATS."""
-    if fmt == "pdf":
-        return render_pdf(scored, catalogue)
-    if fmt == "public.pdf":
-        return render_public_summary(scored, catalogue)
-    if fmt == "board.pdf":
-        return render_board_pdf(scored, catalogue)
+    if fmt in ("pdf", "public.pdf", "board.pdf"):
+        from reports import pdf
+
+        renderer = {
+            "pdf": pdf.render_pdf,
+            "public.pdf": pdf.render_public_summary,
+            "board.pdf": pdf.render_board_pdf,
+        }[fmt]
+        return renderer(scored, catalogue)
     if fmt == "csv":
         return to_csv(scored)
     if fmt == "json":

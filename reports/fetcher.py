@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-ASSETS_DIR = Path(__file__).resolve().parent
+from reports.assets import ASSETS_DIR
 
 _CONTENT_TYPES = {
     ".css": "text/css",

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from fontTools.ttLib import TTFont
 
-from reports.fetcher import ASSETS_DIR
+from reports.assets import ASSETS_DIR
 
 FONT_FILES = {False: "DejaVuSans.ttf", True: "DejaVuSans-Bold.ttf"}
 # DejaVu Sans: ascender 0.928 em, descender 0.236 em.

@@ -411,6 +411,17 @@ def test_a_larger_catalogue_renders_every_question_and_mapping():
     assert f"Page {len(reader.pages)} of {len(reader.pages)}" in text
 
 
+def test_the_app_loads_weasyprint_only_when_a_pdf_is_asked_for(tmp_path):
+    # A web worker (or `flask db upgrade`) that renders no PDF never pays WeasyPrint's import.
+    code = (
+        "import sys, reports; from assessment import create_app; "
+        f"create_app({{'SECRET_KEY': 'x', 'SQLALCHEMY_DATABASE_URI': 'sqlite:///{tmp_path}/a.db'}}); "
+        "assert 'weasyprint' not in sys.modules; "
+        "reports.render_pdf; assert 'weasyprint' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_importing_reports_pulls_in_neither_flask_nor_a_database():
     code = "import sys, reports; assert not {'flask', 'sqlalchemy'} & set(sys.modules), sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
