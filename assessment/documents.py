@@ -237,16 +237,15 @@ def renderer_files() -> list[Path]:
     module: the PDF prints its rule and counts, which the scored assessment
     does not hold.
     """
-    import reports
     from assessment import coverage
-    from assessment.resources import resource_path
+    from assessment.resources import TEMPLATES_DIR
+    from reports.assets import ASSETS_DIR
 
-    code = Path(reports.__file__).parent
     return sorted(
         [
-            *(resource_path("templates") / "report").glob("*.html"),
-            *code.glob("*.py"),
-            *code.glob("*.css"),
+            *(TEMPLATES_DIR / "report").glob("*.html"),
+            *ASSETS_DIR.glob("*.py"),
+            *ASSETS_DIR.glob("*.css"),
             Path(coverage.__file__),
         ]
     )

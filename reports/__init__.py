@@ -16,7 +16,13 @@ from reports.xlsx import to_xlsx
 
 # The PDF functions import WeasyPrint (half a second, tens of MB) when first asked for:
 # a web worker or a `flask db upgrade` that renders no PDF never loads it.
-_PDF_FUNCTIONS = ("render_board_pdf", "render_html", "render_pdf", "render_public_summary")
+# Each PDF format and the function of reports.pdf that renders it:
+_PDF_RENDERERS = {
+    "pdf": "render_pdf",
+    "public.pdf": "render_public_summary",
+    "board.pdf": "render_board_pdf",
+}
+_PDF_FUNCTIONS = {*_PDF_RENDERERS.values(), "render_html"}
 
 
 def __getattr__(name: str) -> Any:
@@ -34,15 +40,8 @@ FORMATS = ("pdf", "public.pdf", "board.pdf", "csv", "json", "xlsx")
 
 def render(fmt: str, scored: ScoredAssessment, catalogue: Catalogue) -> bytes:
     """Render a scored assessment in one of FORMATS."""
-    if fmt in ("pdf", "public.pdf", "board.pdf"):
-        from reports import pdf
-
-        renderer = {
-            "pdf": pdf.render_pdf,
-            "public.pdf": pdf.render_public_summary,
-            "board.pdf": pdf.render_board_pdf,
-        }[fmt]
-        return renderer(scored, catalogue)
+    if fmt in _PDF_RENDERERS:
+        return __getattr__(_PDF_RENDERERS[fmt])(scored, catalogue)
     if fmt == "csv":
         return to_csv(scored)
     if fmt == "json":

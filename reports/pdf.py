@@ -22,7 +22,7 @@ from weasyprint.text.fonts import FontConfiguration
 from assessment.catalogue import Catalogue, Mapping_
 from assessment.coverage import DISCLAIMER, MAPPINGS_NOTE, ItemStatus, all_coverage, rule_items
 from assessment.formatting import human_size, signed, status_label
-from assessment.resources import resource_path
+from assessment.resources import TEMPLATES_DIR
 from assessment.results import Gap, ScoredAssessment, round_half_up, score_change
 from reports import content
 from reports.charts import assessment_charts, trend_chart
@@ -30,7 +30,6 @@ from reports.export import to_json
 from reports.fetcher import ASSETS_DIR, AssetFetcher
 from reports.textwidth import text_width, wrap
 
-TEMPLATES_DIR = resource_path("templates")
 STYLESHEET = ASSETS_DIR / "report.css"
 # The trailing slash makes relative URLs (fonts/...) resolve inside reports/.
 BASE_URL = ASSETS_DIR.as_uri() + "/"
