@@ -9,12 +9,12 @@ from __future__ import annotations
 import enum
 import functools
 from collections.abc import Iterable
-from typing import Any, NamedTuple, NoReturn
+from typing import NoReturn
 
 import sqlalchemy as sa
 from flask import abort, g, session
 from flask_login import current_user
-from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy.orm import joinedload
 
 from assessment.editing import LOCKED, refusal_for
 from assessment.extensions import db
@@ -150,78 +150,6 @@ def _assessment_statement(answers: bool | tuple[str, ...]) -> sa.Select:
         wanted = sa.or_(*(Answer.question_id == question_id for question_id in answers))
         statement = statement.options(joinedload(Assessment.answers.and_(wanted)))
     return statement
-
-
-class StoredAnswer(NamedTuple):
-    """A stored answer as a page save reads it: what it compares, writes and audits."""
-
-    id: int
-    question_id: str
-    value: Any
-    comment: str
-    version: int
-
-
-def get_assessment_to_save_or_404(
-    assessment_id: int, question_ids: Iterable[str]
-) -> tuple[Assessment, dict[str, StoredAnswer]]:
-    """Return one of the organisation's assessments and its answers to these questions, or 404.
-
-    One statement, as `get_assessment_or_404(..., with_answers=...)`, but the
-    answers come back as plain rows: a save compares and writes four fields
-    of each, and building each answer as an object (and expiring it at the
-    commit) cost more than reading it. Show the page again with
-    `assessment.answers`, which then loads them as objects.
-    """
-    statement = _assessment_to_save_statement(tuple(question_ids))
-    parameters = {"assessment_id": assessment_id, "organisation_id": current_organisation_id()}
-    rows = db.session.execute(statement, parameters).all()
-    if not rows:
-        not_found(Assessment, assessment_id)
-    stored = {row[2]: StoredAnswer(*row[1:]) for row in rows if row[1] is not None}
-    return rows[0][0], stored
-
-
-# The assessment's columns a save reads: scoping, status, catalogue version and profile (which
-# questions, which form), and the version it bumps.
-SAVE_READS = (
-    "id",
-    "organisation_id",
-    "status",
-    "profile",
-    "catalogue_version",
-    "catalogue_fingerprint",
-    "version_id",
-    "updated_at",
-)
-
-
-@functools.lru_cache(maxsize=256)
-def _assessment_to_save_statement(question_ids: tuple[str, ...]) -> sa.Select:
-    """Build the read of a save once per set of questions (equalities, not IN; see above)."""
-    answer = Answer.__table__
-    wanted = sa.and_(
-        answer.c.assessment_id == Assessment.id,
-        sa.or_(sa.false(), *(answer.c.question_id == question_id for question_id in question_ids)),
-    )
-    columns = (
-        answer.c.id,
-        answer.c.question_id,
-        answer.c.value,
-        answer.c.comment,
-        answer.c.version,
-    )
-    return (
-        sa.select(Assessment, *columns)
-        # What a save reads of the assessment; the row repeats for each answer, and every
-        # column of every row is converted. A page shown after the save loads the page again.
-        .options(load_only(*(getattr(Assessment, name) for name in SAVE_READS)))
-        .outerjoin(answer, wanted)
-        .where(
-            Assessment.id == sa.bindparam("assessment_id"),
-            Assessment.organisation_id == sa.bindparam("organisation_id"),
-        )
-    )
 
 
 def not_found(model: type, object_id: int) -> NoReturn:

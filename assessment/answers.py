@@ -64,7 +64,7 @@ def record_answers(
     """Apply a page of answers, auditing each change; return how many changed.
 
     `stored` holds the answers to these questions as read in this transaction
-    (`access.get_assessment_to_save_or_404`); without it, the assessment's
+    (`page_save.assessment_to_save_or_404`); without it, the assessment's
     loaded answers.
 
     Each stored answer is updated only where its version is still the one

@@ -23,7 +23,7 @@ from assessment.answers import AnswerChange, _same
 from assessment.catalogue import load_catalogue
 from assessment.extensions import db
 from assessment.forms import answer_from_field, field_name, question_form, sent_back_untouched
-from assessment.models import Answer, Assessment, AuditEvent
+from assessment.models import Answer, Assessment, AuditEvent, User
 from assessment.sessions import SessionJSON
 from bench.load import form_fields as page_form  # what a browser sends: the benchmark's reading
 from tests.factories import PASSWORD, make_answer, make_assessment, make_user
@@ -340,3 +340,85 @@ def test_another_sessions_csrf_token_is_refused(app, csrf_client, member):
     refused = csrf_client.post(page, data=changed(fields, "q_P1_1-comment", "New."))
     assert refused.status_code == 400
     assert stored(app, member[1]) == {}
+
+
+# --- the save's read, sent with the user's own (page_save) -------------------------------
+
+
+@pytest.fixture
+def two_organisations(app):
+    """A person working in two organisations (admin of A, respondent in B), each with one
+    assessment; returns (email, assessment of A, assessment of B, organisation B)."""
+    from assessment.models import Membership, Role
+
+    with app.app_context():
+        person = make_user(organisation_name="Org A")
+        own = make_assessment(person, service_name="A Chat")
+        stranger = make_user(organisation_name="Org B")
+        theirs = make_assessment(stranger, service_name="B Search")
+        organisation_b = stranger.memberships[0].organisation
+        db.session.add(Membership(user=person, organisation=organisation_b, role=Role.RESPONDENT))
+        db.session.commit()
+        return person.email, own.id, theirs.id, organisation_b.id
+
+
+def first_answer(value: str) -> dict:
+    return {"q_P1_1-answer": value, "q_P1_1-comment": "", "q_P1_1-base_version": "0"}
+
+
+def test_a_member_of_two_organisations_saves_only_in_the_one_they_work_in(
+    app, client, auth, two_organisations
+):
+    """The save's read comes with the user's, joined to every membership: only the current
+    organisation's assessment may be saved, as when it was read on its own."""
+    email, own, theirs, organisation_b = two_organisations
+    auth.login(email)  # works in A, the first organisation joined
+    assert client.post(PAGE.format(theirs), data=first_answer("2")).status_code == 404
+    assert stored(app, theirs) == {} and answer_events(app, theirs) == []
+    assert client.post(PAGE.format(own), data=first_answer("2")).status_code == 302
+    assert stored(app, own) == {"P1.1": ("2", "", 1)}
+
+    assert client.post(f"/members/switch/{organisation_b}").status_code == 302
+    assert client.post(PAGE.format(own), data=first_answer("3")).status_code == 404
+    assert stored(app, own) == {"P1.1": ("2", "", 1)}
+    assert client.post(PAGE.format(theirs), data=first_answer("3")).status_code == 302
+    assert stored(app, theirs) == {"P1.1": ("3", "", 1)}
+
+
+def test_a_page_save_reads_each_membership_once_with_the_page(app, two_organisations):
+    """The user loader's rows repeat per answer on a page save: memberships are kept once,
+    and the save then finds its assessment and answers without reading them again."""
+    from flask import session
+    from flask_login import login_user
+
+    from assessment.page_save import assessment_to_save_or_404
+    from assessment.views.auth import load_user
+
+    email, own, _theirs, _organisation_b = two_organisations
+    with app.app_context():
+        assessment = db.session.get(Assessment, own)
+        for n in (1, 2, 3):
+            make_answer(assessment, f"P1.{n}", str(n))
+        db.session.commit()
+    statements = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    with app.test_request_context(PAGE.format(own), method="POST"):  # the URL is matched
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        session["session_version"] = user.session_version
+        db.session.expunge_all()
+        loaded = load_user(str(user.id))
+        organisations = [m.organisation_id for m in loaded.memberships]
+        assert len(organisations) == 2 == len(set(organisations))
+        login_user(loaded)
+        sa.event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            read, answers = assessment_to_save_or_404(own, [f"P1.{n}" for n in range(1, 8)])
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", record)
+        assert read.id == own
+    assert sorted(answers) == ["P1.1", "P1.2", "P1.3"]
+    assert answers["P1.2"].value == "2" and answers["P1.2"].version == 1
+    assert statements == []  # the user loader read them

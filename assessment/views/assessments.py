@@ -12,12 +12,10 @@ from flask_login import current_user, login_required
 
 from assessment.access import (
     Permission,
-    StoredAnswer,
     assessments_query,
     can,
     current_organisation_id,
     get_assessment_or_404,
-    get_assessment_to_save_or_404,
     may_answer,
     refuse_unless_editable,
     require,
@@ -53,6 +51,7 @@ from assessment.jobs import latest_job, latest_jobs
 from assessment.listing import SORTS, ListFilter, assessments_page, choices, score_listed
 from assessment.logs import security_event
 from assessment.models import Assessment
+from assessment.page_save import StoredAnswer, assessment_to_save_or_404
 from assessment.progress import (
     PrincipleProgress,
     answered_question_ids,
@@ -212,7 +211,7 @@ def _to_save(
     """Load the assessment and, as plain rows, the answers of one principle of this catalogue."""
     principle = catalogue.principles.get(principle_id)
     own = [q.id for q in principle.questions] if principle is not None else []
-    return get_assessment_to_save_or_404(assessment_id, own)
+    return assessment_to_save_or_404(assessment_id, own)
 
 
 @dataclass(frozen=True)

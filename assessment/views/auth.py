@@ -19,7 +19,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from assessment import password_reset, registration, throttle
+from assessment import page_save, password_reset, registration, throttle
 from assessment.access import forget_membership
 from assessment.accounts import find_user, normalise_email
 from assessment.db import outside_transaction
@@ -61,18 +61,27 @@ USER_AND_MEMBERSHIPS = (
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """Return the session's user, unless the session was ended by a logout since."""
+    """Return the session's user, unless the session was ended by a logout since.
+
+    On a page save the same statement reads the page (`page_save`).
+    """
     user_key = parse_id(user_id)
-    rows = (
-        db.session.execute(USER_AND_MEMBERSHIPS, {"user_id": user_key}).all()
-        if user_key is not None
-        else []
-    )
+    if user_key is None:
+        return None
+    page = page_save.page_to_save()
+    if page is None:
+        rows = db.session.execute(USER_AND_MEMBERSHIPS, {"user_id": user_key}).all()
+    else:
+        parameters = {"user_id": user_key, "assessment_id": page.assessment_id}
+        rows = db.session.execute(page_save.user_statement(page), parameters).all()
+        page_save.keep_read_with_user(page, rows)
     if not rows:
         return None
     user = rows[0][0]
     if "memberships" in sa.inspect(user).unloaded:  # as a joined load: a loaded list is kept
-        set_committed_value(user, "memberships", [m for _, m in rows if m is not None])
+        # One row per membership, or per membership and answer on a page save.
+        memberships = dict.fromkeys(m for _, m, *_page in rows if m is not None)
+        set_committed_value(user, "memberships", list(memberships))
     if session.get("session_version") != user.session_version:
         return None
     return user
