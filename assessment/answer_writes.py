@@ -11,9 +11,11 @@ they are data-modifying CTEs of one statement, with the same guarantees:
   of the steps, so a page save never deadlocks with another change);
 - the answers' UPDATE keeps its `version = seen` condition, and the unique
   (assessment, question) constraint still refuses a second first answer;
-- the statement answers with the touch's row and the number of answers
-  updated; the caller compares and rolls back on any shortfall, so nothing
-  of the page stays written.
+- when fewer answers were updated than sent (one changed since the page
+  read it), the statement calls `page_save_refuse_stale()`, which raises:
+  the statement fails as a whole, so nothing of the page is written, with
+  or without a transaction around it (a page save sends it in autocommit,
+  see `assessment.page_save`). The caller answers with the conflict.
 
 SQLite has no data-modifying CTEs, and no round trips to save: it keeps the
 steps (`assessment.answers`).
@@ -38,6 +40,18 @@ if TYPE_CHECKING:
 
 ANSWER = Answer.__table__
 EVENT = AuditEvent.__table__
+
+# What the page's statement raises when an answer changed since the page read it.
+STALE_SQLSTATE = "VP409"
+REFUSE_STALE = "page_save_refuse_stale"
+CREATE_REFUSE_STALE = f"""
+CREATE OR REPLACE FUNCTION {REFUSE_STALE}() RETURNS integer AS $$
+BEGIN
+    RAISE EXCEPTION 'page save refused: an answer changed since the page was read'
+        USING ERRCODE = '{STALE_SQLSTATE}';
+END;
+$$ LANGUAGE plpgsql
+"""
 
 
 @dataclass(frozen=True)
@@ -74,6 +88,7 @@ def write_page(
         "page_organisation": assessment.organisation_id,
         "page_by": user.id,
         "page_at": now,
+        "page_updates": len(updates),
     }
     # Each column of each part as one array: one statement whatever the number of rows.
     parameters |= _arrays("u", [(a.id, c.base_version, c.value, c.comment) for c, a in updates])
@@ -117,6 +132,11 @@ def _page_statement(updates: bool, inserts: bool, events: bool) -> sa.Select:
         else sa.literal(0)
     )
     statement = sa.select(touched.c.version_id, touched.c.updated_at, counted.label("updated"))
+    if updates:  # a shortfall fails the whole statement (a first answer's conflict does by itself)
+        complete = sa.bindparam("page_updates", type_=sa.Integer) == counted
+        statement = statement.add_columns(
+            sa.case((complete, 0), else_=getattr(sa.func, REFUSE_STALE)()).label("complete")
+        )
     more = []
     if inserts:
         more.append(_inserted(_rows("i"), applies))
@@ -191,3 +211,20 @@ def _audited(rows: sa.TableValuedAlias, applies: sa.ColumnElement) -> sa.CTE:
         rows.c.new,
     ).where(applies)
     return sa.insert(EVENT).from_select(names, source).cte("audited")
+
+
+def refused_stale(error: sa.exc.DBAPIError) -> bool:
+    """Return whether the page's statement failed because an answer changed meanwhile."""
+    return getattr(error.orig, "sqlstate", None) == STALE_SQLSTATE
+
+
+def create_stale_refusal(connection: sa.Connection) -> None:
+    """Create the function the page's statement calls on a shortfall (PostgreSQL only)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text(CREATE_REFUSE_STALE))
+
+
+def drop_stale_refusal(connection: sa.Connection) -> None:
+    """Drop that function (PostgreSQL only)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text(f"DROP FUNCTION IF EXISTS {REFUSE_STALE}()"))

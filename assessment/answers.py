@@ -113,9 +113,11 @@ def _write_in_one_statement(
     except sa.exc.IntegrityError:
         # Someone else's first answer to one of these questions committed first.
         raise StaleSave([change.question_id for change in inserts]) from None
+    except sa.exc.DBAPIError as error:
+        if answer_writes.refused_stale(error):  # a stored answer changed since it was read
+            raise StaleSave([change.question_id for change, _ in updates]) from None
+        raise
     record_touch(assessment, written.touched)  # EditRefused when it did not apply
-    if written.updated != len(updates):
-        raise StaleSave([change.question_id for change, _ in updates])
 
 
 def _changed(

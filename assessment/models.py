@@ -262,6 +262,14 @@ class AuditEvent(db.Model):
     user: Mapped[User | None] = relationship()
 
 
+@sa.event.listens_for(Answer.__table__, "after_create")
+def _install_stale_refusal(_table, connection, **_kw) -> None:
+    """Create the function a page save's statement calls when it is stale, as the migration does."""
+    from assessment.answer_writes import create_stale_refusal
+
+    create_stale_refusal(connection)
+
+
 @sa.event.listens_for(AuditEvent.__table__, "after_create")
 def _install_append_only_trigger(_table, connection, **_kw) -> None:
     """Make the audit table refuse UPDATE and DELETE in PostgreSQL itself, as the migration does."""

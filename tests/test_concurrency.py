@@ -17,6 +17,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
+from assessment import answer_writes
 from assessment.answers import AnswerChange, StaleSave, record_answers
 from assessment.db import intent
 from assessment.editing import EditRefused, touch_assessment
@@ -455,6 +456,71 @@ def test_two_saves_read_the_same_version_and_the_database_refuses_the_second(app
         assert (value, comment) == (
             ("3", "admin") if outcomes[0] == "saved" else ("4", "respondent")
         )
+
+
+def test_two_page_saves_that_both_read_version_one_write_one_page_and_nothing_of_the_other(
+    app, pair, monkeypatch
+):
+    """The barrier sits inside both page saves, after their read and before their write.
+
+    On PostgreSQL a page save holds no transaction (`page_save`), so both
+    get there. The admin's page changes P1.1 and P1.2, the respondent's only
+    P1.2: when the respondent's write lands first, the admin's statement finds
+    P1.2 moved on and refuses itself whole, so the admin's P1.1 is not
+    written either (nor the touch, nor an audit event).
+    """
+    _barrier_inside(app)
+    aid = pair["assessment_id"]
+    inside = threading.Barrier(2, timeout=BARRIER_TIMEOUT)
+    write_page = answer_writes.write_page
+    seen_autocommit = []
+
+    def write_after_both_read(*args, **kwargs):
+        seen_autocommit.append(db.session.connection().connection.driver_connection.autocommit)
+        inside.wait()
+        return write_page(*args, **kwargs)
+
+    monkeypatch.setattr(answer_writes, "write_page", write_after_both_read)
+    admin, respondent = logged_in(app, pair["admin"]), logged_in(app, pair["respondent"])
+    for round_ in range(ROUNDS):
+        with app.app_context():
+            for question in ("P1.1", "P1.2"):
+                answer = db.session.scalars(
+                    sa.select(Answer).where(
+                        Answer.assessment_id == aid, Answer.question_id == question
+                    )
+                ).first() or Answer(assessment_id=aid, question_id=question)
+                answer.value, answer.comment, answer.version = "2", "as read", 1
+                db.session.add(answer)
+            db.session.commit()
+            version = db.session.get(Assessment, aid).version_id
+        events = answer_events(app, aid)
+        page = {f"q_P1_{n}-{k}": v for n in (1, 2) for k, v in
+                (("answer", "2"), ("comment", "as read"), ("base_version", "1"))}  # fmt: skip
+        both = page | {"q_P1_1-answer": "3", "q_P1_2-answer": "3", "q_P1_1-comment": "admin"}
+        one = page | {"q_P1_2-answer": "4", "q_P1_2-comment": f"respondent {round_}"}
+
+        def post(client, data):
+            def call(barrier):
+                barrier.wait()
+                return client.post(f"/assessments/{aid}/principles/P1", data=data)
+
+            return call
+
+        first, second = run_together(post(admin, both), post(respondent, one))
+        assert sorted([first.status_code, second.status_code]) == [302, 409]
+        with app.app_context():
+            assert db.session.get(Assessment, aid).version_id == version + 1  # one touch
+        if first.status_code == 302:  # the admin's whole page, nothing of the respondent's
+            assert stored_answer(app, aid, "P1.1") == ("3", "admin", 2)
+            assert stored_answer(app, aid, "P1.2") == ("3", "as read", 2)
+            assert answer_events(app, aid) == events + 2
+        else:  # the respondent's answer; the admin's P1.1 was refused with the rest of the page
+            assert stored_answer(app, aid, "P1.1") == ("2", "as read", 1)
+            assert stored_answer(app, aid, "P1.2") == ("4", f"respondent {round_}", 2)
+            assert answer_events(app, aid) == events + 1
+            assert "Nothing was saved" in first.text
+    assert seen_autocommit == [True] * (2 * ROUNDS)  # no BEGIN and COMMIT around a page save
 
 
 def test_a_submit_and_a_save_on_the_same_state_never_both_succeed(app, pair):
