@@ -422,3 +422,43 @@ def test_a_page_save_reads_each_membership_once_with_the_page(app, two_organisat
     assert sorted(answers) == ["P1.1", "P1.2", "P1.3"]
     assert answers["P1.2"].value == "2" and answers["P1.2"].version == 1
     assert statements == []  # the user loader read them
+
+
+def test_a_link_typed_on_a_saved_page_is_added_in_a_transaction_of_its_own(
+    app, client, logged_in, monkeypatch
+):
+    """On PostgreSQL the save's read and write go without BEGIN and COMMIT (each is one
+    statement); what the request does after the save's commit (adding the typed link: the
+    evidence, its audit event, the touch) runs in an ordinary transaction again."""
+    from assessment.models import Evidence
+    from assessment.views import evidence
+
+    in_autocommit = []
+    link_added = evidence.link_added
+
+    def recording(*args, **kwargs):
+        driver = db.session.connection().connection.driver_connection
+        in_autocommit.append(getattr(driver, "autocommit", None))
+        return link_added(*args, **kwargs)
+
+    monkeypatch.setattr(evidence, "link_added", recording)
+    response = client.post(
+        PAGE.format(logged_in),
+        data={
+            "q_P1_1-answer": "3",
+            "q_P1_1-comment": "typed",
+            "q_P1_1-base_version": "0",
+            "q_P1_1-evidence-title": "Runbook",
+            "q_P1_1-evidence-url": "https://wiki.example.org/runbook",
+            "save": "Save",
+        },
+    )
+    assert response.status_code == 302
+    assert stored(app, logged_in) == {"P1.1": ("3", "typed", 1)}
+    with app.app_context():
+        (item,) = db.session.scalars(sa.select(Evidence)).all()
+        assert (item.question_id, item.title) == ("P1.1", "Runbook")
+        assert db.session.get(Assessment, logged_in).version_id == 3  # the save's touch, the link's
+    assert len(in_autocommit) == 1
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        assert in_autocommit == [False]
