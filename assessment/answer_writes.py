@@ -56,10 +56,9 @@ $$ LANGUAGE plpgsql
 
 @dataclass(frozen=True)
 class Written:
-    """What the one statement did: the touch's row (None when refused) and answers updated."""
+    """What the one statement did: the touch's row (None when refused: nothing was written)."""
 
     touched: sa.Row | None
-    updated: int
 
 
 def in_one_statement() -> bool:
@@ -78,7 +77,8 @@ def write_page(
     """Touch the assessment, write these answers and audit these events, in one statement.
 
     Raises IntegrityError when another first answer to one of `inserts`
-    committed meanwhile.
+    committed meanwhile, and a DBAPIError that `refused_stale` recognises
+    when one of `updates` is no longer at the version the page saw.
     """
     statement = _page_statement(bool(updates), bool(inserts), bool(events))
     parameters = {
@@ -95,7 +95,7 @@ def write_page(
     parameters |= _arrays("i", [(c.question_id, c.value, c.comment) for c in inserts])
     parameters |= _arrays("e", events)
     row = db.session.execute(statement, parameters).first()
-    return Written(touched=row, updated=row.updated if row is not None else 0)
+    return Written(touched=row)
 
 
 def _arrays(name: str, rows: list[tuple]) -> dict[str, list]:
@@ -126,13 +126,12 @@ def _page_statement(updates: bool, inserts: bool, events: bool) -> sa.Select:
     touched = touch_statement(CONTENT_EDITABLE).cte("touched")
     # Every part waits for the touch and writes nothing when it did not apply.
     applies = sa.select(touched.c.version_id).exists()
-    counted = (
-        sa.select(sa.func.count()).select_from(_updated(_rows("u"), applies)).scalar_subquery()
-        if updates
-        else sa.literal(0)
-    )
-    statement = sa.select(touched.c.version_id, touched.c.updated_at, counted.label("updated"))
-    if updates:  # a shortfall fails the whole statement (a first answer's conflict does by itself)
+    statement = sa.select(touched.c.version_id, touched.c.updated_at)
+    if updates:
+        # Fewer answers updated than sent fails the whole statement (the unique constraint
+        # does the same for a first answer someone else gave meanwhile).
+        updated = _updated(_rows("u"), applies)
+        counted = sa.select(sa.func.count()).select_from(updated).scalar_subquery()
         complete = sa.bindparam("page_updates", type_=sa.Integer) == counted
         statement = statement.add_columns(
             sa.case((complete, 0), else_=getattr(sa.func, REFUSE_STALE)()).label("complete")
