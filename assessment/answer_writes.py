@@ -24,7 +24,6 @@ steps (`assessment.answers`).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -54,13 +53,6 @@ $$ LANGUAGE plpgsql
 """
 
 
-@dataclass(frozen=True)
-class Written:
-    """What the one statement did: the touch's row (None when refused: nothing was written)."""
-
-    touched: sa.Row | None
-
-
 def in_one_statement() -> bool:
     """Return whether this session's database writes a page in one statement (PostgreSQL)."""
     return db.session.get_bind().dialect.name == "postgresql"
@@ -73,9 +65,10 @@ def write_page(
     inserts: list[AnswerChange],
     events: list[tuple[str, Any, Any]],
     now: datetime,
-) -> Written:
+) -> sa.Row | None:
     """Touch the assessment, write these answers and audit these events, in one statement.
 
+    Return the touch's row, or None when the touch did not apply (nothing was written).
     Raises IntegrityError when another first answer to one of `inserts`
     committed meanwhile, and a DBAPIError that `refused_stale` recognises
     when one of `updates` is no longer at the version the page saw.
@@ -94,8 +87,7 @@ def write_page(
     parameters |= _arrays("u", [(a.id, c.base_version, c.value, c.comment) for c, a in updates])
     parameters |= _arrays("i", [(c.question_id, c.value, c.comment) for c in inserts])
     parameters |= _arrays("e", events)
-    row = db.session.execute(statement, parameters).first()
-    return Written(touched=row)
+    return db.session.execute(statement, parameters).first()
 
 
 def _arrays(name: str, rows: list[tuple]) -> dict[str, list]:

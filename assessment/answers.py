@@ -109,7 +109,7 @@ def _write_in_one_statement(
 ) -> None:
     """Write the page as `answer_writes.write_page` does; raise as the steps would."""
     try:
-        written = answer_writes.write_page(assessment, user, updates, inserts, events, utcnow())
+        touched = answer_writes.write_page(assessment, user, updates, inserts, events, utcnow())
     except sa.exc.IntegrityError:
         # Someone else's first answer to one of these questions committed first.
         raise StaleSave([change.question_id for change in inserts]) from None
@@ -117,7 +117,7 @@ def _write_in_one_statement(
         if answer_writes.refused_stale(error):  # a stored answer changed since it was read
             raise StaleSave([change.question_id for change, _ in updates]) from None
         raise
-    record_touch(assessment, written.touched)  # EditRefused when it did not apply
+    record_touch(assessment, touched)  # EditRefused when it did not apply
 
 
 def _changed(

@@ -15,7 +15,7 @@ returns. Anything else (another request, an assessment on an older
 catalogue version whose page asks for other questions) reads on its own.
 
 On PostgreSQL a page save also runs without BEGIN and COMMIT around it
-(`outside_a_transaction`): its read is one statement, and READ COMMITTED
+(`in_autocommit`): its read is one statement, and READ COMMITTED
 gives every statement its own snapshot anyway; its write is one statement
 too, atomic by itself, and it refuses itself, writing nothing, when an answer
 changed since the read (`answer_writes`). The transaction held nothing
@@ -33,7 +33,9 @@ import sqlalchemy as sa
 from flask import g, request
 from sqlalchemy.orm import load_only
 
+from assessment import answer_writes
 from assessment.access import current_organisation_id, not_found
+from assessment.catalogue import Catalogue
 from assessment.extensions import current_catalogue, db
 from assessment.models import Answer, Assessment, Membership, User
 
@@ -81,7 +83,7 @@ def assessment_to_save_or_404(
     of each, and building each answer as an object (and expiring it at the
     commit) cost more than reading it. Show the page again with
     `assessment.answers`, which then loads them as objects. When the user
-    loader already read them (`read_with_user`), they are not read again.
+    loader already read them (`keep_read_with_user`), they are not read again.
     """
     wanted = PageToSave(assessment_id, tuple(question_ids))
     organisation_id = current_organisation_id()
@@ -103,21 +105,26 @@ def page_to_save() -> PageToSave | None:
     """
     if request.method != "POST" or request.endpoint != PAGE_SAVE_ENDPOINT:
         return None
-    arguments = request.view_args or {}
-    principle = current_catalogue().principles.get(arguments.get("principle_id"))
-    if principle is None:  # the view answers 404
-        return None
-    return PageToSave(arguments["assessment_id"], tuple(q.id for q in principle.questions))
+    arguments = request.view_args
+    question_ids = page_question_ids(current_catalogue(), arguments["principle_id"])
+    return PageToSave(arguments["assessment_id"], question_ids)
 
 
-def outside_a_transaction() -> None:
-    """On PostgreSQL, send the page save's statements in autocommit (see the module docstring).
+def page_question_ids(catalogue: Catalogue, principle_id: str) -> tuple[str, ...]:
+    """Return the ids of a principle's questions: none for an unknown one (the view answers 404)."""
+    principle = catalogue.principles.get(principle_id)
+    return tuple(q.id for q in principle.questions) if principle is not None else ()
 
-    Called before the request's first statement; a request that already
-    holds a transaction keeps it (the save is as safe inside one).
+
+def in_autocommit() -> None:
+    """Send the page save's statements in autocommit where its write is one statement (PostgreSQL).
+
+    See the module docstring. Called before the request's first statement;
+    a request that already holds a transaction keeps it (the save is as
+    safe inside one).
     """
     session = db.session()
-    if session.in_transaction() or session.get_bind().dialect.name != "postgresql":
+    if session.in_transaction() or not answer_writes.in_one_statement():
         return
     session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 

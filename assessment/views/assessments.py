@@ -51,7 +51,7 @@ from assessment.jobs import latest_job, latest_jobs
 from assessment.listing import SORTS, ListFilter, assessments_page, choices, score_listed
 from assessment.logs import security_event
 from assessment.models import Assessment
-from assessment.page_save import StoredAnswer, assessment_to_save_or_404
+from assessment.page_save import StoredAnswer, assessment_to_save_or_404, page_question_ids
 from assessment.progress import (
     PrincipleProgress,
     answered_question_ids,
@@ -209,9 +209,7 @@ def _to_save(
     assessment_id: int, catalogue: Catalogue, principle_id: str
 ) -> tuple[Assessment, dict[str, StoredAnswer]]:
     """Load the assessment and, as plain rows, the answers of one principle of this catalogue."""
-    principle = catalogue.principles.get(principle_id)
-    own = [q.id for q in principle.questions] if principle is not None else []
-    return assessment_to_save_or_404(assessment_id, own)
+    return assessment_to_save_or_404(assessment_id, page_question_ids(catalogue, principle_id))
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ def load_user(user_id: str) -> User | None:
     if page is None:
         rows = db.session.execute(USER_AND_MEMBERSHIPS, {"user_id": user_key}).all()
     else:
-        page_save.outside_a_transaction()
+        page_save.in_autocommit()
         parameters = {"user_id": user_key, "assessment_id": page.assessment_id}
         rows = db.session.execute(page_save.user_statement(page), parameters).all()
         page_save.keep_read_with_user(page, rows)
