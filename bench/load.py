@@ -76,13 +76,23 @@ MIX = {"overview": 300, "principle": 250, "save": 200, "csv": 100, "json": 100, 
 
 
 def bench_application():
-    """Return the app with a bare one-insert endpoint beside it (gunicorn 'load:bench_application()')."""
+    """Return the app with two one-insert endpoints (gunicorn 'load:bench_application()').
+
+    `/_bench/bare-insert`, a bare Flask app beside the real one: the yardstick
+    of `save_ratio`. `/_bench/signed-in-insert`, a route of the real app: the
+    same INSERT as any signed-in form post makes it (session, user loader,
+    CSRF check, transaction, request log, security headers), to tell what
+    every such request costs from what a page save adds.
+    """
     import sqlalchemy as sa
     from flask import Flask, request
+    from flask_login import login_required
 
     from assessment import create_app
     from assessment.db import database_url
+    from assessment.extensions import db
 
+    insert = sa.text("INSERT INTO bench_probe (value) VALUES (:value)")
     app = create_app()
     bare = Flask("bench_bare")
     engine = sa.create_engine(database_url(os.environ["DATABASE_URL"], app.instance_path))
@@ -90,14 +100,18 @@ def bench_application():
     @bare.post("/_bench/bare-insert")
     def bare_insert():
         with engine.begin() as connection:
-            connection.execute(
-                sa.text("INSERT INTO bench_probe (value) VALUES (:value)"),
-                {"value": request.form.get("value", "")},
-            )
+            connection.execute(insert, {"value": request.form.get("value", "")})
+        return "ok"
+
+    @app.post("/_bench/signed-in-insert")
+    @login_required
+    def signed_in_insert():
+        db.session.execute(insert, {"value": request.form.get("value", "")})
+        db.session.commit()
         return "ok"
 
     def dispatch(environ, start_response):
-        if environ.get("PATH_INFO", "").startswith("/_bench/"):
+        if environ.get("PATH_INFO", "") == "/_bench/bare-insert":
             return bare.wsgi_app(environ, start_response)
         return app(environ, start_response)
 
@@ -556,6 +570,11 @@ def quiet_phase(port, seeded, requests: int) -> dict:
             client.save(entry["assessment"], "P2", fields, kind=f"save_{kind}")
             bare_value = {"value": uuid.uuid4().hex}
             client.request(f"bare_{kind}", "POST", "/_bench/bare-insert", bare_value)
+            signed_in = {"csrf_token": dict(fields)["csrf_token"], "value": uuid.uuid4().hex}
+            status, *_ = client.request(
+                f"signed_in_{kind}", "POST", "/_bench/signed-in-insert", signed_in
+            )
+            assert status == 200, f"the signed-in insert answered {status}"
     times = collections.defaultdict(list)
     for result in recorder.results:
         times[result.kind].append(result.seconds)
@@ -563,6 +582,7 @@ def quiet_phase(port, seeded, requests: int) -> dict:
         "overview_p95": percentile(times["overview_quiet"], 95),
         "save_p50": statistics.median(times["save_quiet"]),
         "bare_p50": statistics.median(times["bare_quiet"]),
+        "signed_in_p50": statistics.median(times["signed_in_quiet"]),
         "cold_save_p50": statistics.median(times["save_cold"]),
         "cold_bare_p50": statistics.median(times["bare_cold"]),
         "acks": recorder.acks,
@@ -733,6 +753,10 @@ def print_save_ratio(database: str | None, quiet: dict) -> None:
     where = f" on {database}" if database else ""
     print(f"save_ratio{where}: {quiet['save_p50'] / quiet['bare_p50']:.2f}  (page save p50 "
           f"{quiet['save_p50'] * 1000:.1f} ms, bare one-insert p50 {quiet['bare_p50'] * 1000:.1f} ms)")  # fmt: skip
+    signed_in = quiet["signed_in_p50"]
+    print(f"signed_in_insert_ratio{where}: {signed_in / quiet['bare_p50']:.2f}  (the same INSERT as a "
+          f"route of the app, signed in and CSRF-checked: p50 {signed_in * 1000:.1f} ms; page save "
+          f"against it {quiet['save_p50'] / signed_in:.2f})")  # fmt: skip
     print(f"save_ratio_cold{where}: {quiet['cold_save_p50'] / quiet['cold_bare_p50']:.2f}  (the first "
           f"{WARM_ROUNDS} of each, not counted: page save p50 {quiet['cold_save_p50'] * 1000:.1f} ms, "
           f"bare p50 {quiet['cold_bare_p50'] * 1000:.1f} ms)")  # fmt: skip
@@ -820,13 +844,6 @@ def main() -> None:
         if redis:
             worker = start_worker(env, worker_log)
         server = start_gunicorn(env, port, args.workers, log)
-        if redis:
-            shape = (
-                f"RQ on Redis (Unix socket, no TCP port), 1 `flask worker` at nice "
-                f"{niceness(worker.pid)}; gunicorn at nice {niceness(server.pid)}"
-            )
-        else:
-            shape = "in-process (no Redis): downloads render in the web worker, as `make run`"
         quiet = quiet_phase(port, seeded, args.quiet_requests)
         if args.quiet_only:
             print_save_ratio(args.database, quiet)
@@ -834,6 +851,13 @@ def main() -> None:
         load = load_phase(port, seeded, args.clients, args.duration)
         pdf = pdf_phase(port, seeded, args.pdf_seconds)
         race = race_phase(port, seeded, args.race_rounds)
+        if redis:  # read now: the worker lowers its own priority once the app is loaded
+            shape = (
+                f"RQ on Redis (Unix socket, no TCP port), 1 `flask worker` at nice "
+                f"{niceness(worker.pid)}; gunicorn at nice {niceness(server.pid)}"
+            )
+        else:
+            shape = "in-process (no Redis): downloads render in the web worker, as `make run`"
         stop(server)
         stop(worker)
         server = worker = None

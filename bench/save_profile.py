@@ -6,7 +6,9 @@ bench/load.py's quiet phase does, in-process through werkzeug's test client
 instead of gunicorn: the same WSGI app (`bench_application()`: the real app,
 CSRF on, beside the bare one-insert endpoint) on a migrated database seeded as
 the load benchmark seeds it; one person loads the P2 page and posts the whole
-form back with one question's comment changed, alternating with a bare insert.
+form back with one question's comment changed, alternating with a bare insert
+and with the same insert as a signed-in route of the app (what any signed-in
+form post costs before its own work).
 
 It prints each statement of one page save and their count, the time spent
 waiting on the database, both medians and their ratio (in-process: no HTTP,
@@ -83,6 +85,12 @@ class PageSaver:
 
     def bare(self) -> None:
         answer = self.post("/_bench/bare-insert", [("value", uuid.uuid4().hex)])
+        assert answer.status_code == 200, answer.status_code
+
+    def signed_in(self, fields: list[tuple[str, str]]) -> None:
+        """The same INSERT as a route of the app, with the page's CSRF token."""
+        form = [("csrf_token", dict(fields)["csrf_token"]), ("value", uuid.uuid4().hex)]
+        answer = self.post("/_bench/signed-in-insert", form)
         assert answer.status_code == 200, answer.status_code
 
 
@@ -163,7 +171,7 @@ def print_statements(saver: PageSaver) -> None:
 
 def measure(saver: PageSaver, saves: int, profiler: cProfile.Profile | None) -> None:
     """Time page saves and bare inserts, interleaved; print the medians and their ratio."""
-    save_times, bare_times, in_database = [], [], []
+    save_times, bare_times, signed_in_times, in_database = [], [], [], []
     # The app logs a line per request to stdout, as under gunicorn; here nobody reads it.
     with open(os.devnull, "w") as nowhere, contextlib.redirect_stdout(nowhere):
         for _ in range(saves):
@@ -172,6 +180,7 @@ def measure(saver: PageSaver, saves: int, profiler: cProfile.Profile | None) -> 
                 save_times.append(timed(lambda: saver.save(fields), profiler))  # noqa: B023
             in_database.append(clock.seconds)
             bare_times.append(timed(saver.bare))
+            signed_in_times.append(timed(lambda: saver.signed_in(fields)))  # noqa: B023
     print(f"statements_p50: {statistics.median(in_database) * 1000:.2f} ms of each page save "
           "(from sending a statement to its result; commits not included)")  # fmt: skip
     # The fastest tenth is the cost least disturbed by other processes (timeit's reasoning).
@@ -181,6 +190,11 @@ def measure(saver: PageSaver, saves: int, profiler: cProfile.Profile | None) -> 
         print(f"in_process_save_ratio_{what}: {save / bare:.2f}  (page save {save * 1000:.2f} ms, "
               f"bare one-insert {bare * 1000:.2f} ms; CPU time ratio {cpu:.2f}"
               f"{', under cProfile' if profiler else ''})")  # fmt: skip
+    signed_in = statistics.median(t[0] for t in signed_in_times)
+    bare = statistics.median(t[0] for t in bare_times)
+    print(f"in_process_signed_in_insert_ratio_p50: {signed_in / bare:.2f}  (the bare endpoint's "
+          f"INSERT as a route of the app, signed in: {signed_in * 1000:.2f} ms; page save against "
+          f"it {statistics.median(t[0] for t in save_times) / signed_in:.2f})")  # fmt: skip
 
 
 def main() -> None:
@@ -197,8 +211,10 @@ def main() -> None:
         with open(os.devnull, "w") as nowhere, contextlib.redirect_stdout(nowhere):
             saver = PageSaver(bench_application(), entry["emails"][3], entry["assessment"])
             for _ in range(20):  # warm caches: statements, templates, the catalogue's forms
-                saver.save(saver.load())
+                fields = saver.load()
+                saver.save(fields)
                 saver.bare()
+                saver.signed_in(fields)
         print_statements(saver)
         profiler = cProfile.Profile() if args.profile else None
         measure(saver, args.saves, profiler)
