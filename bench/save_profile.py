@@ -170,7 +170,7 @@ def print_statements(saver: PageSaver) -> None:
 
 
 def measure(saver: PageSaver, saves: int, profiler: cProfile.Profile | None) -> None:
-    """Time page saves and bare inserts, interleaved; print the medians and their ratio."""
+    """Time page saves, bare inserts and signed-in inserts, interleaved; print medians and ratios."""
     save_times, bare_times, signed_in_times, in_database = [], [], [], []
     # The app logs a line per request to stdout, as under gunicorn; here nobody reads it.
     with open(os.devnull, "w") as nowhere, contextlib.redirect_stdout(nowhere):
