@@ -25,9 +25,10 @@ from assessment.formatting import human_size, signed, status_label
 from assessment.resources import TEMPLATES_DIR
 from assessment.results import Gap, ScoredAssessment, round_half_up, score_change
 from reports import content
+from reports.assets import ASSETS_DIR
 from reports.charts import assessment_charts, trend_chart
 from reports.export import to_json
-from reports.fetcher import ASSETS_DIR, AssetFetcher
+from reports.fetcher import AssetFetcher
 from reports.textwidth import text_width, wrap
 
 STYLESHEET = ASSETS_DIR / "report.css"
