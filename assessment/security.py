@@ -19,6 +19,10 @@ PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=
 # its own systems: other sites learn nothing, not even that this tool was used.
 REFERRER_POLICY = "same-origin"
 
+# Responses that never carry an organisation's data. They do not ask who is signed
+# in: a health probe from a signed-in browser must answer without the database.
+NO_USER_ENDPOINTS = frozenset({"static", "health.healthz", "health.readyz"})
+
 # A year, the usual minimum for preload lists; subdomains are left to their own servers.
 HSTS = "max-age=31536000"
 
@@ -63,7 +67,7 @@ def add_security_headers(response: Response) -> Response:
         if name.lower() not in present:
             headers.add(name, value)
     present_cache_control = "cache-control" in present
-    if request.endpoint != "static" and current_user.is_authenticated:
+    if request.endpoint not in NO_USER_ENDPOINTS and current_user.is_authenticated:
         # An organisation's answers must not linger in shared or back-button caches.
         if not present_cache_control:
             headers.add("Cache-Control", PRIVATE_NO_STORE)  # the common case, without a parse

@@ -43,6 +43,20 @@ def test_readyz_is_503_when_the_database_is_unreachable(app_config, tmp_path):
     assert response.json["checks"]["database"] == "failed"
 
 
+def test_health_endpoints_answer_a_signed_in_browser_when_the_database_is_gone(
+    app_config, logged_in, client, tmp_path
+):
+    gone = dict(app_config, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/missing/dir/x.db")
+    browser = create_app(gone).test_client()
+    browser.set_cookie("session", client.get_cookie("session").value)
+    healthz = browser.get("/healthz")
+    assert healthz.status_code == 200
+    assert healthz.json == {"status": "ok"}
+    readyz = browser.get("/readyz")
+    assert readyz.status_code == 503
+    assert readyz.json["checks"]["database"] == "failed"
+
+
 def test_no_hsts_without_secure_cookies(client):
     assert "Strict-Transport-Security" not in client.get("/").headers
 
