@@ -88,7 +88,7 @@ spec = SpecTree(
 
 def _responses(**models) -> Response:
     """Return the documented answers of an operation: its own, and every refusal as a Problem."""
-    refusals = {f"HTTP_{code}": Problem for code in (400, 401, 403, 404, 413, 415, 429)}
+    refusals = {f"HTTP_{code}": Problem for code in (400, 401, 403, 404, 413, 415, 429, 503)}
     return Response(**{**refusals, **models})
 
 

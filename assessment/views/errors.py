@@ -3,12 +3,16 @@
 HTTP errors get the shared error page; so do the domain's refusals
 (`EditRefused`, `WorkflowError`), which roll back whatever the request wrote:
 the change is refused whole. Views raise them and never build these pages.
+A database that cannot be reached, or stays busy, is a 503 that says so.
 """
 
-from flask import Flask, current_app, render_template, request, url_for
+import logging
+
+from flask import Flask, current_app, g, render_template, request, url_for
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, ServiceUnavailable
 
 from assessment.editing import EditRefused
 from assessment.evidence import too_large_message
@@ -28,6 +32,14 @@ MESSAGES = {
     415: ("Not accepted", "This address does not take what was sent."),
     500: ("Something went wrong", "The error has been logged. Nothing you saved before was lost."),
 }
+UNAVAILABLE = (
+    "Briefly unavailable",
+    "The site's database could not be reached, or was too busy to answer in time. Nothing you "
+    "saved before was lost. If you were saving a change, check that it is there once the page "
+    "loads again.",
+)
+# What a 503 asks a browser or an API client to wait before trying again.
+RETRY_AFTER_SECONDS = 30
 # Statuses whose page shows what the code that refused said, not the stock message.
 OWN_WORDS = (400, 409, 415)
 
@@ -39,6 +51,10 @@ def register(app: Flask) -> None:
     app.register_error_handler(CSRFError, csrf_error)
     app.register_error_handler(EditRefused, edit_refused)
     app.register_error_handler(WorkflowError, workflow_refused)
+    app.register_error_handler(OperationalError, database_unavailable)
+
+
+log = logging.getLogger(__name__)
 
 
 def error_page(code: int, title: str, message: str, **extra):
@@ -110,3 +126,28 @@ def _too_large_message(error) -> str:
     if limit and (request.content_length or 0) > limit:
         return too_large_message(current_app.config["EVIDENCE_MAX_BYTES"])
     return MESSAGES[413][1]
+
+
+def database_unavailable(error: OperationalError):
+    """Answer 503 when the database cannot be reached or stays locked, asking it nothing more.
+
+    The page is rendered without the user's name and organisation: reading
+    them would need the database again. Whoever was not yet loaded counts as
+    signed out for the rest of this request (the headers, the log line).
+    """
+    log.error("database unavailable: %s", type(error.orig).__name__, exc_info=error)
+    db.session.rollback()
+    if "_login_user" not in g:  # Flask-Login's per-request user: do not load it now
+        g._login_user = current_app.login_manager.anonymous_user()
+    title, message = UNAVAILABLE
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    if request.path.startswith(API_PREFIX + "/"):
+        response = problem_response(ServiceUnavailable(message))
+    else:
+        page = render_template(
+            "errors/unavailable.html", code=503, title=title, message=message,
+            reference=current_request_id(),
+        )  # fmt: skip
+        response = current_app.make_response((page, 503))
+    response.headers.update(headers)
+    return response
