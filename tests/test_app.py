@@ -1,5 +1,7 @@
 """The app factory, configuration and the catalogue it refuses to start without."""
 
+import re
+
 import pytest
 
 from assessment import create_app
@@ -61,3 +63,13 @@ def test_front_page_explains_the_tool(client):
     response = client.get("/")
     assert response.status_code == 200
     assert "Voluntary Principles" in response.text
+
+
+def test_every_page_names_an_icon_the_site_serves(client):
+    """Else each browser asks for /favicon.ico on its first visit, and gets (and logs) a 404."""
+    page = client.get("/auth/login").text
+    icon = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page)
+    assert icon, "no icon link"
+    served = client.get(icon.group(1))
+    assert served.status_code == 200
+    assert served.mimetype == "image/svg+xml"
