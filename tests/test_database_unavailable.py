@@ -51,6 +51,7 @@ def test_a_signed_in_page_says_the_database_is_unreachable(
     assert "Log out" not in response.text  # the menu names the user: it is left out
     logged = [r for r in caplog.records if r.getMessage().startswith("database unavailable")]
     assert logged and logged[0].levelno == logging.ERROR and logged[0].exc_info
+    assert "OperationalError: " in logged[0].getMessage()  # with the driver's own words
 
 
 def test_logging_in_says_the_database_is_unreachable(member, database_gone):

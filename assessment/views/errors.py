@@ -135,7 +135,7 @@ def database_unavailable(error: OperationalError):
     them would need the database again. Whoever was not yet loaded counts as
     signed out for the rest of this request (the headers, the log line).
     """
-    log.error("database unavailable: %s", type(error.orig).__name__, exc_info=error)
+    log.error("database unavailable (503): %s", _driver_words(error), exc_info=error)
     db.session.rollback()
     if "_login_user" not in g:  # Flask-Login's per-request user: do not load it now
         g._login_user = current_app.login_manager.anonymous_user()
@@ -151,3 +151,9 @@ def database_unavailable(error: OperationalError):
         response = current_app.make_response((page, 503))
     response.headers.update(headers)
     return response
+
+
+def _driver_words(error: OperationalError) -> str:
+    """Return the driver's error on one line: unreachable, locked, or a table not migrated yet."""
+    first_line = next(iter(str(error.orig).splitlines()), "")
+    return f"{type(error.orig).__name__}: {first_line}"
