@@ -17,6 +17,8 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 
 install: $(VENV)/.installed
 
+# Served by gunicorn, as `make serve`: Werkzeug's development server can skip a response's
+# close() when the browser resets the connection, and e-mail is written once the response has gone.
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo
@@ -24,7 +26,7 @@ run: install
 	@echo "  Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	@echo "  Log in as demo@example.com with password demo-password-2026"
 	@echo
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(VENV)/bin/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) app:app
 
 # Production: migrate, then gunicorn with gunicorn.conf.py (workers from WEB_CONCURRENCY,
 # bind from GUNICORN_BIND). Set SECRET_KEY, DATABASE_URL and FLASK_EXTERNAL_URL first.
