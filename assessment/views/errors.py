@@ -22,6 +22,8 @@ from assessment.views.api import PREFIX as API_PREFIX
 from assessment.views.api import problem_response
 from assessment.workflow import WorkflowError
 
+log = logging.getLogger(__name__)
+
 MESSAGES = {
     400: ("Bad request", "The request could not be understood."),
     403: ("Not allowed", "You do not have permission to do that."),
@@ -52,9 +54,6 @@ def register(app: Flask) -> None:
     app.register_error_handler(EditRefused, edit_refused)
     app.register_error_handler(WorkflowError, workflow_refused)
     app.register_error_handler(OperationalError, database_unavailable)
-
-
-log = logging.getLogger(__name__)
 
 
 def error_page(code: int, title: str, message: str, **extra):
