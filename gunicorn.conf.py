@@ -27,5 +27,10 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # Behind a proxy the app trusts FLASK_PROXY_FIX hops itself; gunicorn need not.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# No control socket (gunicorn 25.1+ opens one by default for `gunicornc`): its default path is
+# shared by every gunicorn of the same user, so a second instance (`make run` beside `make serve`,
+# a staging copy) takes it over, and the first to stop removes the other's. Older gunicorns
+# ignore the setting.
+control_socket_disable = True
 # Heartbeat files in memory, not on a disk that may stall.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None

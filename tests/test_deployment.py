@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 
 from assessment import create_app
 from tests.factories import PASSWORD
+from tests.test_wheel import ROOT, _free_port, _get
 
 
 def test_healthz_answers_without_a_login(client):
@@ -162,3 +169,41 @@ def test_gunicorn_config_reads_workers_from_the_environment(monkeypatch):
     settings = runpy.run_path(str(config))
     assert settings["workers"] >= 2
     assert settings["accesslog"] is None  # the app logs each request itself
+
+
+def test_gunicorn_serves_with_the_repository_config_and_opens_no_control_socket(tmp_path):
+    """`make run` and `make serve` use gunicorn.conf.py; gunicorn >= 25.1 would open a control
+    socket at a path shared by every instance of the same user, each taking it from the other."""
+    home, runtime = tmp_path / "home", tmp_path / "run"
+    home.mkdir()
+    runtime.mkdir()
+    env = dict(
+        os.environ,
+        HOME=str(home),
+        XDG_RUNTIME_DIR=str(runtime),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        SECRET_KEY="gunicorn-test",
+        EVIDENCE_DIR=str(tmp_path / "evidence"),
+        WEB_CONCURRENCY="1",
+    )
+    port = _free_port()
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    server = subprocess.Popen(
+        [str(gunicorn), "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "app:app"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if _get(f"http://127.0.0.1:{port}/healthz")[0] == 200:
+                    break
+            except OSError:
+                assert server.poll() is None, server.stdout.read()
+                assert time.monotonic() < deadline, "gunicorn did not start within 60 s"
+                time.sleep(0.3)
+        sockets = [*runtime.rglob("*.ctl"), *home.rglob("*.ctl")]  # gunicorn removes it on exit
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert not sockets, output
