@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from assessment import create_app
 from tests.factories import PASSWORD
-from tests.test_wheel import ROOT, _free_port, _get
+from tests.test_wheel import ROOT, _free_port, wait_until_serving
 
 
 def test_healthz_answers_without_a_login(client):
@@ -193,15 +192,7 @@ def test_gunicorn_serves_with_the_repository_config_and_opens_no_control_socket(
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if _get(f"http://127.0.0.1:{port}/healthz")[0] == 200:
-                    break
-            except OSError:
-                assert server.poll() is None, server.stdout.read()
-                assert time.monotonic() < deadline, "gunicorn did not start within 60 s"
-                time.sleep(0.3)
+        wait_until_serving(server, f"http://127.0.0.1:{port}")
         sockets = [*runtime.rglob("*.ctl"), *home.rglob("*.ctl")]  # gunicorn removes it on exit
     finally:
         server.terminate()

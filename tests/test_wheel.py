@@ -40,6 +40,19 @@ def _get(url: str) -> tuple[int, bytes]:
         return response.status, response.read()
 
 
+def wait_until_serving(server: subprocess.Popen, base: str) -> None:
+    """Wait until gunicorn answers /healthz; fail with its output if it exits, or after 60 s."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if _get(base + "/healthz")[0] == 200:
+                return
+        except OSError:
+            assert server.poll() is None, server.stdout.read()
+            assert time.monotonic() < deadline, "gunicorn did not start within 60 s"
+            time.sleep(0.3)
+
+
 def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path):
     source, dist, venv, work = (tmp_path / name for name in ("src", "dist", "venv", "work"))
     shutil.copytree(ROOT, source, ignore=IGNORED)
@@ -95,15 +108,7 @@ def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path):
     )  # fmt: skip
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if _get(base + "/healthz")[0] == 200:
-                    break
-            except OSError:
-                assert server.poll() is None, server.stdout.read()
-                assert time.monotonic() < deadline, "gunicorn did not start within 60 s"
-                time.sleep(0.3)
+        wait_until_serving(server, base)
         status, page = _get(base + "/auth/login")
         assert status == 200 and b"Log in" in page
         status, page = _get(base + "/catalogue/")
