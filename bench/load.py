@@ -17,8 +17,9 @@ until its bytes arrive. `--jobs in-process` measures the no-Redis mode of
 `bench_application()`: the real app plus, under `/_bench/`, a bare Flask
 endpoint that does one INSERT, the yardstick for `save_ratio`. Phases:
 
-1. quiet: the overview's p95 with nothing else running; page saves and bare
-   inserts interleaved by one client (`save_ratio`, median against median),
+1. quiet: the overview's p95 with nothing else running; page saves, bare
+   inserts and signed-in inserts by one client, taking turns at going first
+   after each page load (`TURNS`) (`save_ratio`, median against median),
    once every worker has served a few of each (`WARM_ROUNDS`);
 2. load: the clients for the duration, each in an organisation shared with
    three others: overview and principle pages, saves of unique comments,
