@@ -581,7 +581,8 @@ def quiet_phase(port, seeded, requests: int) -> dict:
             turn = round_ % len(steps)
             for position, (name, step) in enumerate(steps[turn:] + steps[:turn]):
                 step()
-                by_position[name, position].append(recorder.results[-1].seconds)
+                if kind == "quiet":
+                    by_position[name, position].append(recorder.results[-1].seconds)
     times = collections.defaultdict(list)
     for result in recorder.results:
         times[result.kind].append(result.seconds)
