@@ -56,11 +56,9 @@ def register(app: Flask) -> None:
     app.register_error_handler(OperationalError, database_unavailable)
 
 
-def error_page(code: int, title: str, message: str, **extra):
-    """Answer with the shared error page."""
-    return render_template(
-        "errors/error.html", code=code, title=title, message=message, **extra
-    ), code
+def error_page(code: int, title: str, message: str, template="errors/error.html", **extra):
+    """Answer with the shared error page (or a variant of it)."""
+    return render_template(template, code=code, title=title, message=message, **extra), code
 
 
 def http_error(error: HTTPException | Exception):
@@ -143,11 +141,11 @@ def database_unavailable(error: OperationalError):
     if request.path.startswith(API_PREFIX + "/"):
         response = problem_response(ServiceUnavailable(message))
     else:
-        page = render_template(
-            "errors/unavailable.html", code=503, title=title, message=message,
-            reference=current_request_id(),
-        )  # fmt: skip
-        response = current_app.make_response((page, 503))
+        response = current_app.make_response(
+            error_page(
+                503, title, message, "errors/unavailable.html", reference=current_request_id()
+            )
+        )
     response.headers.update(headers)
     return response
 
